@@ -1,0 +1,226 @@
+// Package config owns the host's configuration file: its keys, their defaults, the documented
+// default file, and loading it. It knows nothing of the services that read the values; the host
+// package turns a Config into running services.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// FileName is the name of the config file inside the data directory.
+const FileName = "buktu.toml"
+
+// Default is the documented default configuration file, written into a new data directory.
+//
+//go:embed default.toml
+var Default string
+
+// Config is the host's whole configuration. The zero value is not useful; use Load or Defaults.
+type Config struct {
+	Listen  Listen  `toml:"listen"`
+	Folders Folders `toml:"folders"`
+	Limits  Limits  `toml:"limits"`
+	Log     Log     `toml:"log"`
+	Hooks   Hooks   `toml:"hooks"`
+}
+
+// Listen says where each service listens.
+type Listen struct {
+	Address  string `toml:"address"`
+	BasePort int    `toml:"base_port"`
+	Control  string `toml:"control"`
+	Observe  string `toml:"observe"`
+	Send     string `toml:"send"`
+	Exchange string `toml:"exchange"`
+}
+
+// Folders names the folders the file services serve.
+type Folders struct {
+	Inbox    string `toml:"inbox"`
+	Exchange string `toml:"exchange"`
+}
+
+// Limits bounds what one client can make the host do.
+type Limits struct {
+	MaxFileSize           int64    `toml:"max_file_size"`
+	MaxSessions           int      `toml:"max_sessions"`
+	MaxSessionsPerAddress int      `toml:"max_sessions_per_address"`
+	HandshakeTimeout      Duration `toml:"handshake_timeout"`
+	IdleTimeout           Duration `toml:"idle_timeout"`
+	ShutdownGrace         Duration `toml:"shutdown_grace"`
+	MaxPathLength         int      `toml:"max_path_length"`
+}
+
+// Log chooses how the host writes its log.
+type Log struct {
+	Format string `toml:"format"`
+	Level  string `toml:"level"`
+}
+
+// Hooks are commands the host runs when something happens.
+type Hooks struct {
+	OnReceive string `toml:"on_receive"`
+}
+
+// Duration is a time.Duration written in a config file as a string such as "30s" or "5m".
+type Duration time.Duration
+
+// UnmarshalText parses a duration such as "30s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("parse duration %q (use a form like 30s or 5m): %w", b, err)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration as a string such as "30s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Std returns the duration as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Defaults returns the configuration a new host runs with; it equals the parsed Default file.
+func Defaults() Config {
+	return Config{
+		Listen:  Listen{BasePort: 1417},
+		Folders: Folders{Inbox: "inbox", Exchange: "exchange"},
+		Limits: Limits{
+			MaxSessions:           64,
+			MaxSessionsPerAddress: 8,
+			HandshakeTimeout:      Duration(30 * time.Second),
+			IdleTimeout:           Duration(15 * time.Minute),
+			ShutdownGrace:         Duration(10 * time.Second),
+			MaxPathLength:         1024,
+		},
+		Log: Log{Format: "auto", Level: "info"},
+	}
+}
+
+// Load reads the config file at path on top of the defaults. A missing file is not an error:
+// the defaults apply. Unknown keys are an error, so that a typo never passes silently.
+func Load(path string) (Config, error) {
+	c := Defaults()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	if err := c.parse(string(b)); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Config) parse(text string) error {
+	md, err := toml.Decode(text, c)
+	if err != nil {
+		return err
+	}
+	if un := md.Undecoded(); len(un) > 0 {
+		keys := make([]string, len(un))
+		for i, k := range un {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("unknown key %s (see the default file: buktu config default)", strings.Join(keys, ", "))
+	}
+	return c.Validate()
+}
+
+// Validate checks values that TOML's types cannot.
+func (c *Config) Validate() error {
+	if c.Listen.BasePort < 0 || c.Listen.BasePort > 65532 {
+		return fmt.Errorf("listen.base_port %d is out of range (1 to 65532, or 0 for ports the system picks)", c.Listen.BasePort)
+	}
+	for _, s := range []struct{ key, v string }{
+		{"control", c.Listen.Control}, {"observe", c.Listen.Observe},
+		{"send", c.Listen.Send}, {"exchange", c.Listen.Exchange},
+	} {
+		if s.v == "" || s.v == "off" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(s.v); err != nil {
+			return fmt.Errorf("listen.%s %q is not host:port (for example \"127.0.0.1:2419\" or \":2419\")", s.key, s.v)
+		}
+	}
+	switch c.Log.Format {
+	case "auto", "text", "json":
+	default:
+		return fmt.Errorf("log.format %q: use auto, text or json", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.Limits.MaxFileSize < 0 || c.Limits.MaxSessions < 1 || c.Limits.MaxSessionsPerAddress < 1 || c.Limits.MaxPathLength < 16 {
+		return errors.New("limits: max_file_size must be 0 or more, max_sessions and max_sessions_per_address 1 or more, max_path_length 16 or more")
+	}
+	return nil
+}
+
+// Service names a service by its Timbuktu name.
+type Service string
+
+// The four services, in port order.
+const (
+	Control  Service = "control"
+	Observe  Service = "observe"
+	Send     Service = "send"
+	Exchange Service = "exchange"
+)
+
+// Services lists the four services in port order.
+func Services() []Service { return []Service{Control, Observe, Send, Exchange} }
+
+// Addr returns the address service s listens on, or "" when it is turned off.
+func (l Listen) Addr(s Service) string {
+	var v string
+	var offset int
+	switch s {
+	case Control:
+		v, offset = l.Control, 0
+	case Observe:
+		v, offset = l.Observe, 1
+	case Send:
+		v, offset = l.Send, 2
+	case Exchange:
+		v, offset = l.Exchange, 3
+	}
+	switch v {
+	case "off":
+		return ""
+	case "":
+		port := 0
+		if l.BasePort != 0 {
+			port = l.BasePort + offset
+		}
+		return net.JoinHostPort(l.Address, strconv.Itoa(port))
+	}
+	return v
+}
+
+// Folder resolves a configured folder: a relative path is relative to dataDir.
+func Folder(dataDir, configured string) string {
+	if filepath.IsAbs(configured) {
+		return configured
+	}
+	return filepath.Join(dataDir, configured)
+}

@@ -1,0 +1,356 @@
+package files
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Access is what an account may do in the exchange folder.
+type Access struct {
+	Read, Write, Delete bool
+}
+
+// Exchange is the Exchange service's shared folder. Every operation is checked against the
+// account's Access and stays inside the folder: os.Root refuses any path or symlink that leads
+// out. Replacing or truncating an existing file destroys data, so it needs Delete as well as
+// Write.
+type Exchange struct {
+	opts  Options
+	root  *os.Root
+	parts *partials
+}
+
+// OpenExchange opens (and creates) the exchange folder dir.
+func OpenExchange(dir string, opts Options) (*Exchange, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("make exchange folder: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open exchange folder: %w", err)
+	}
+	parts, err := newPartials(root, opts.logger())
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	return &Exchange{opts: opts, root: root, parts: parts}, nil
+}
+
+// Close releases the folder.
+func (x *Exchange) Close() error { return x.root.Close() }
+
+// ExchangeSession is one account's connection to the exchange folder.
+type ExchangeSession struct {
+	x       *Exchange
+	account string
+	remote  string
+	access  Access
+	onDone  func(Transfer)
+	active  atomic.Int32 // transfers open now
+}
+
+// Busy says whether a transfer is open on this session.
+func (s *ExchangeSession) Busy() bool { return s.active.Load() > 0 }
+
+// done counts a transfer out and passes it on.
+func (s *ExchangeSession) done(t Transfer) {
+	s.active.Add(-1)
+	if s.onDone != nil {
+		s.onDone(t)
+	}
+}
+
+// Session starts account's session from remote with the given access; onDone, which may be nil,
+// hears of every finished or interrupted transfer.
+func (x *Exchange) Session(account, remote string, access Access, onDone func(Transfer)) *ExchangeSession {
+	return &ExchangeSession{x: x, account: account, remote: remote, access: access, onDone: onDone}
+}
+
+// Access returns what this session may do.
+func (s *ExchangeSession) Access() Access { return s.access }
+
+func (s *ExchangeSession) clean(name string, allowed bool) (string, error) {
+	if !allowed {
+		return "", ErrDenied
+	}
+	return Clean(name, s.x.opts.maxPath())
+}
+
+// rootErr maps what os.Root says to what a client may hear: escapes are denials, and nothing
+// carries a host path.
+func rootErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return ErrNotFound
+	case errors.Is(err, fs.ErrExist):
+		return fs.ErrExist
+	case errors.Is(err, fs.ErrPermission), strings.Contains(err.Error(), "escapes"),
+		errors.Is(err, syscall.ELOOP), errors.Is(err, syscall.EXDEV):
+		return ErrDenied
+	case errors.Is(err, syscall.ENOTEMPTY):
+		return syscall.ENOTEMPTY
+	case errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
+		return ErrNotFound
+	}
+	return err
+}
+
+// Stat returns a file's attributes, following symlinks that stay inside the folder.
+func (s *ExchangeSession) Stat(name string) (fs.FileInfo, error) {
+	rel, err := s.clean(name, s.access.Read)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := s.x.root.Stat(rel)
+	return fi, rootErr(err)
+}
+
+// Lstat returns a file's attributes without following a symlink.
+func (s *ExchangeSession) Lstat(name string) (fs.FileInfo, error) {
+	rel, err := s.clean(name, s.access.Read)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := s.x.root.Lstat(rel)
+	return fi, rootErr(err)
+}
+
+// List returns a folder's entries, sorted by name, without the host's bookkeeping.
+func (s *ExchangeSession) List(name string) ([]fs.FileInfo, error) {
+	rel, err := s.clean(name, s.access.Read)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.x.root.Open(rel)
+	if err != nil {
+		return nil, rootErr(err)
+	}
+	defer f.Close()
+	entries, err := f.Readdir(-1)
+	if err != nil {
+		return nil, rootErr(err)
+	}
+	entries = slices.DeleteFunc(entries, func(fi fs.FileInfo) bool { return fi.Name() == partialDir })
+	slices.SortFunc(entries, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, nil
+}
+
+// Open opens a file to read.
+func (s *ExchangeSession) Open(name string) (*Download, error) {
+	rel, err := s.clean(name, s.access.Read)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.x.root.Open(rel)
+	if err != nil {
+		return nil, rootErr(err)
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, ErrDenied
+	}
+	s.active.Add(1)
+	d := &Download{f: f, size: fi.Size(), started: time.Now(), done: s.done,
+		t: Transfer{Account: s.account, Remote: s.remote, Service: "exchange", Path: rel}}
+	d.tr = newTracker(f, nil, 0)
+	d.tr.start()
+	return d, nil
+}
+
+// Create starts an upload of name that replaces nothing until it is complete. With resume, an
+// interrupted upload of the same name by the same account continues.
+func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
+	rel, err := s.clean(name, s.access.Write)
+	if err != nil {
+		return nil, err
+	}
+	if rel == "." {
+		return nil, ErrDenied
+	}
+	if fi, err := s.x.root.Stat(path.Dir(rel)); err != nil || !fi.IsDir() {
+		return nil, ErrNotFound
+	}
+	if fi, err := s.x.root.Lstat(rel); err == nil {
+		if !fi.Mode().IsRegular() || !s.access.Delete {
+			return nil, ErrDenied
+		}
+	}
+	u, err := s.x.parts.openUpload(s.account, rel, resume, s.x.opts.MaxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	s.active.Add(1)
+	u.remote, u.service, u.done = s.remote, "exchange", s.done
+	u.place = func(part string) (string, error) {
+		// Between open and close the name may have come to exist: the same rule holds then.
+		if fi, err := s.x.root.Lstat(rel); err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
+			return "", ErrDenied
+		}
+		if err := s.x.root.Rename(part, rel); err != nil {
+			return "", rootErr(err)
+		}
+		return rel, nil
+	}
+	return &Upload{u}, nil
+}
+
+// Partial returns the resumable size of this account's interrupted upload of name and the
+// SHA-256 of that prefix.
+func (s *ExchangeSession) Partial(name string) (int64, string, error) {
+	rel, err := s.clean(name, s.access.Write)
+	if err != nil {
+		return 0, "", err
+	}
+	return s.x.parts.prefix(s.account, rel)
+}
+
+// PartialInfo returns the partial upload of name as a file, for a client that stats the name
+// to resume (OpenSSH's reput), or false.
+func (s *ExchangeSession) PartialInfo(name string) (fs.FileInfo, bool) {
+	rel, err := s.clean(name, s.access.Write)
+	if err != nil {
+		return nil, false
+	}
+	size, started, ok := s.x.parts.stat(s.account, rel)
+	if !ok {
+		return nil, false
+	}
+	return fileInfo{name: path.Base(rel), size: size, mod: started}, true
+}
+
+// Mkdir makes a folder.
+func (s *ExchangeSession) Mkdir(name string) error {
+	rel, err := s.clean(name, s.access.Write)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return fs.ErrExist
+	}
+	return rootErr(s.x.root.Mkdir(rel, 0o755))
+}
+
+// Remove removes a file, or an empty folder.
+func (s *ExchangeSession) Remove(name string) error {
+	rel, err := s.clean(name, s.access.Delete)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return ErrDenied
+	}
+	return rootErr(s.x.root.Remove(rel))
+}
+
+// Rename moves from to to. With replace (POSIX rename) an existing file at to is replaced,
+// which needs Delete; without it, an existing to is an error, as SFTP's rename says.
+func (s *ExchangeSession) Rename(from, to string, replace bool) error {
+	src, err := s.clean(from, s.access.Write)
+	if err != nil {
+		return err
+	}
+	dst, err := s.clean(to, s.access.Write)
+	if err != nil {
+		return err
+	}
+	if src == "." || dst == "." {
+		return ErrDenied
+	}
+	if _, err := s.x.root.Lstat(src); err != nil {
+		return rootErr(err)
+	}
+	if fi, err := s.x.root.Lstat(dst); err == nil {
+		if !replace {
+			return fs.ErrExist
+		}
+		if !s.access.Delete || fi.IsDir() {
+			return ErrDenied
+		}
+	}
+	return rootErr(s.x.root.Rename(src, dst))
+}
+
+// Chtimes sets a file's times, as `put -p` asks.
+func (s *ExchangeSession) Chtimes(name string, atime, mtime time.Time) error {
+	rel, err := s.clean(name, s.access.Write)
+	if err != nil {
+		return err
+	}
+	return rootErr(s.x.root.Chtimes(rel, atime, mtime))
+}
+
+// Chmod sets a file's permission bits; set-id and sticky bits are never set.
+func (s *ExchangeSession) Chmod(name string, mode fs.FileMode) error {
+	rel, err := s.clean(name, s.access.Write)
+	if err != nil {
+		return err
+	}
+	return rootErr(s.x.root.Chmod(rel, mode&fs.ModePerm))
+}
+
+// Truncate cuts or extends a file; cutting destroys data, so it needs Delete too.
+func (s *ExchangeSession) Truncate(name string, size int64) error {
+	rel, err := s.clean(name, s.access.Write && s.access.Delete)
+	if err != nil {
+		return err
+	}
+	f, err := s.x.root.OpenFile(rel, os.O_WRONLY, 0)
+	if err != nil {
+		return rootErr(err)
+	}
+	defer f.Close()
+	return rootErr(f.Truncate(size))
+}
+
+// StatFS returns the file system's numbers for the folder.
+func (s *ExchangeSession) StatFS() (syscall.Statfs_t, error) {
+	var st syscall.Statfs_t
+	if !s.access.Read {
+		return st, ErrDenied
+	}
+	f, err := s.x.root.Open(".")
+	if err != nil {
+		return st, rootErr(err)
+	}
+	defer f.Close()
+	err = syscall.Fstatfs(int(f.Fd()), &st)
+	return st, err
+}
+
+// SHA256 returns the SHA-256 of a file in the folder, read from disk.
+func (s *ExchangeSession) SHA256(name string) (int64, string, error) {
+	d, err := s.Open(name)
+	if err != nil {
+		return 0, "", err
+	}
+	d.done = func(Transfer) { s.active.Add(-1) }
+	defer d.Close()
+	buf := make([]byte, hashBuf)
+	var off int64
+	for {
+		n, err := d.ReadAt(buf, off)
+		off += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, "", err
+		}
+	}
+	n, sum, err := d.tr.finish()
+	d.hashed = true
+	return n, fmtSum(sum), err
+}

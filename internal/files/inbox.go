@@ -1,0 +1,319 @@
+package files
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrDenied is returned for what the policy never allows.
+var ErrDenied = errors.New("files: permission denied")
+
+// ErrNotFound is returned for what does not exist, or must look as if it did not.
+var ErrNotFound = errors.New("files: no such file")
+
+// Options are the limits a served folder enforces. The zero value means no size limit and
+// paths up to 1024 bytes.
+type Options struct {
+	MaxFileSize   int64
+	MaxPathLength int
+	Logger        *slog.Logger
+}
+
+func (o Options) maxPath() int {
+	if o.MaxPathLength <= 0 {
+		return 1024
+	}
+	return o.MaxPathLength
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// Inbox is the Send service's folder: every sender writes into a folder of their own name, may
+// create files and folders there, and may never list, read, remove or overwrite anything. A name
+// that is taken gets a distinct one; both files are kept.
+type Inbox struct {
+	opts  Options
+	root  *os.Root
+	parts *partials
+}
+
+// OpenInbox opens (and creates) the inbox folder dir.
+func OpenInbox(dir string, opts Options) (*Inbox, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("make inbox folder: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open inbox folder: %w", err)
+	}
+	parts, err := newPartials(root, opts.logger())
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	return &Inbox{opts: opts, root: root, parts: parts}, nil
+}
+
+// Close releases the folder.
+func (in *Inbox) Close() error { return in.root.Close() }
+
+// Result is what became of one upload.
+type Result struct {
+	Path   string // where the file was placed, relative to the sender's folder (or the exchange top)
+	Size   int64
+	SHA256 string
+	Mod    time.Time
+}
+
+// InboxSession is one sender's connection to the inbox. It remembers what this connection
+// sent, so the sender can check it (stat, SHA-256) and nothing else.
+type InboxSession struct {
+	in      *Inbox
+	account string
+	remote  string
+	onDone  func(Transfer)
+
+	active atomic.Int32 // uploads open now
+
+	mu      sync.Mutex        // guards results
+	results map[string]Result // by the path the sender named
+}
+
+// Busy says whether an upload is open on this session.
+func (s *InboxSession) Busy() bool { return s.active.Load() > 0 }
+
+// Session starts account's session from remote; onDone, which may be nil, hears of every
+// finished or interrupted upload.
+func (in *Inbox) Session(account, remote string, onDone func(Transfer)) *InboxSession {
+	return &InboxSession{in: in, account: account, remote: remote, onDone: onDone, results: map[string]Result{}}
+}
+
+func (s *InboxSession) clean(name string) (string, error) {
+	rel, err := Clean(name, s.in.opts.maxPath())
+	if err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+// Create starts an upload of name. With resume, an interrupted upload of the same name by the
+// same sender continues from its resumable size; otherwise it starts afresh.
+func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
+	rel, err := s.clean(name)
+	if err != nil {
+		return nil, err
+	}
+	if rel == "." {
+		return nil, ErrDenied
+	}
+	u, err := s.in.parts.openUpload(s.account, rel, resume, s.in.opts.MaxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	u.remote, u.service = s.remote, "send"
+	u.place = func(part string) (string, error) { return s.place(part, rel) }
+	s.active.Add(1)
+	u.done = func(t Transfer) {
+		s.active.Add(-1)
+		if t.Complete {
+			s.mu.Lock()
+			s.results[rel] = Result{Path: strings.TrimPrefix(t.Path, s.account+"/"), Size: t.Size, SHA256: t.SHA256, Mod: time.Now()}
+			s.mu.Unlock()
+		}
+		if s.onDone != nil {
+			s.onDone(t)
+		}
+	}
+	return &Upload{u}, nil
+}
+
+// place moves a finished upload to the sender's folder under a name nobody has: the name asked
+// for, or "name (2).ext" and so on. A hard link never replaces what is there, so two uploads
+// finishing at once cannot overwrite each other.
+func (s *InboxSession) place(part, rel string) (string, error) {
+	dir, file := path.Split(path.Join(s.account, rel))
+	if err := s.in.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
+		return "", fmt.Errorf("make inbox folder: %w", err)
+	}
+	ext := path.Ext(file)
+	stem := strings.TrimSuffix(file, ext)
+	if stem == "" { // ".bashrc" keeps its name whole
+		stem, ext = file, ""
+	}
+	for i := 1; i <= 10000; i++ {
+		name := file
+		if i > 1 {
+			name = stem + " (" + strconv.Itoa(i) + ")" + ext
+		}
+		target := dir + name
+		err := s.in.root.Link(part, target)
+		if err == nil {
+			s.in.root.Remove(part)
+			return target, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("place upload: %w", err)
+		}
+	}
+	return "", fmt.Errorf("place upload: %w: too many files named %q", ErrDenied, file)
+}
+
+// Mkdir makes a folder in the sender's folder; one that exists already is fine.
+func (s *InboxSession) Mkdir(name string) error {
+	rel, err := s.clean(name)
+	if err != nil {
+		return err
+	}
+	return s.in.root.MkdirAll(path.Join(s.account, rel), 0o755)
+}
+
+// Stat tells the sender only what they may know: their own folders, their own interrupted
+// uploads (with the size to resume from) and what this connection sent.
+func (s *InboxSession) Stat(name string) (fs.FileInfo, error) {
+	rel, err := s.clean(name)
+	if err != nil {
+		return nil, err
+	}
+	if rel == "." {
+		return dirInfo{name: "/"}, nil
+	}
+	s.mu.Lock()
+	r, ok := s.results[rel]
+	s.mu.Unlock()
+	if ok {
+		return fileInfo{name: path.Base(rel), size: r.Size, mod: r.Mod}, nil
+	}
+	if size, started, ok := s.in.parts.stat(s.account, rel); ok {
+		return fileInfo{name: path.Base(rel), size: size, mod: started}, nil
+	}
+	fi, err := s.in.root.Lstat(path.Join(s.account, rel))
+	if err == nil && fi.IsDir() {
+		return dirInfo{name: path.Base(rel), mod: fi.ModTime()}, nil
+	}
+	return nil, ErrNotFound
+}
+
+// Result returns what became of this connection's upload of name.
+func (s *InboxSession) Result(name string) (Result, bool) {
+	rel, err := s.clean(name)
+	if err != nil {
+		return Result{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.results[rel]
+	return r, ok
+}
+
+// Partial returns the resumable size of the sender's interrupted upload of name and the
+// SHA-256 of that prefix, so a client can check what arrived before it resumes.
+func (s *InboxSession) Partial(name string) (int64, string, error) {
+	rel, err := s.clean(name)
+	if err != nil {
+		return 0, "", err
+	}
+	return s.in.parts.prefix(s.account, rel)
+}
+
+// Note stores a note that came with a send beside the files, as note-<time>.txt, and returns
+// its name.
+func (s *InboxSession) Note(text string, files []string) (string, error) {
+	if len(text) > 64<<10 {
+		return "", fmt.Errorf("%w: note longer than 64 KiB", ErrDenied)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s (%s)\nDate: %s\n", s.account, s.remote, time.Now().Format(time.RFC1123Z))
+	if len(files) > 0 {
+		fmt.Fprintf(&b, "Files: %s\n", strings.Join(files, ", "))
+	}
+	b.WriteString("\n" + text)
+	if !strings.HasSuffix(text, "\n") {
+		b.WriteString("\n")
+	}
+	if err := s.in.root.MkdirAll(s.account, 0o755); err != nil {
+		return "", fmt.Errorf("make inbox folder: %w", err)
+	}
+	stamp := time.Now().Format("20060102-150405")
+	for i := 1; i <= 1000; i++ {
+		name := path.Join(s.account, "note-"+stamp+".txt")
+		if i > 1 {
+			name = path.Join(s.account, "note-"+stamp+"-"+strconv.Itoa(i)+".txt")
+		}
+		f, err := s.in.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("write note: %w", err)
+		}
+		_, err = f.WriteString(b.String())
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return strings.TrimPrefix(name, s.account+"/"), err
+	}
+	return "", fmt.Errorf("write note: %w", fs.ErrExist)
+}
+
+// prefix returns the resumable size of a partial upload and the SHA-256 of that prefix.
+func (p *partials) prefix(account, rel string) (int64, string, error) {
+	k := p.key(account, rel)
+	if _, err := p.root.Stat(k + ".part"); err != nil {
+		return 0, "", ErrNotFound
+	}
+	m, err := p.readMeta(k)
+	if err != nil || m.Account != account || m.Path != rel {
+		sum := sha256.Sum256(nil)
+		return 0, hex.EncodeToString(sum[:]), nil
+	}
+	h, err := restoreHash(m.State)
+	if err != nil {
+		sum := sha256.Sum256(nil)
+		return 0, hex.EncodeToString(sum[:]), nil
+	}
+	return m.Size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Upload is a file being uploaded: an io.WriterAt whose Close places it when complete.
+type Upload struct{ *upload }
+
+type fileInfo struct {
+	name string
+	size int64
+	mod  time.Time
+}
+
+func (f fileInfo) Name() string       { return f.name }
+func (f fileInfo) Size() int64        { return f.size }
+func (f fileInfo) Mode() fs.FileMode  { return 0o600 }
+func (f fileInfo) ModTime() time.Time { return f.mod }
+func (f fileInfo) IsDir() bool        { return false }
+func (f fileInfo) Sys() any           { return nil }
+
+type dirInfo struct {
+	name string
+	mod  time.Time
+}
+
+func (d dirInfo) Name() string       { return d.name }
+func (d dirInfo) Size() int64        { return 0 }
+func (d dirInfo) Mode() fs.FileMode  { return fs.ModeDir | 0o700 }
+func (d dirInfo) ModTime() time.Time { return d.mod }
+func (d dirInfo) IsDir() bool        { return true }
+func (d dirInfo) Sys() any           { return nil }

@@ -1,0 +1,245 @@
+package files
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"syscall"
+	"time"
+
+	"github.com/pkg/sftp"
+)
+
+// status maps a policy error to what an SFTP client hears: a status code and a message that
+// never carries a host path.
+func status(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrDenied), errors.Is(err, ErrBadPath):
+		return sftp.ErrSSHFxPermissionDenied
+	case errors.Is(err, ErrNotFound):
+		return sftp.ErrSSHFxNoSuchFile
+	case errors.Is(err, ErrTooLarge):
+		return fmt.Errorf("file larger than the host allows: %w", sftp.ErrSSHFxFailure)
+	case errors.Is(err, ErrBusy):
+		return fmt.Errorf("the same file is being uploaded on another connection: %w", sftp.ErrSSHFxFailure)
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("file exists: %w", sftp.ErrSSHFxFailure)
+	case errors.Is(err, syscall.ENOTEMPTY):
+		return fmt.Errorf("folder not empty: %w", sftp.ErrSSHFxFailure)
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("no space left on the host: %w", sftp.ErrSSHFxFailure)
+	}
+	return sftp.ErrSSHFxFailure
+}
+
+// resume says whether an SFTP open asks to continue a file rather than start it afresh:
+// OpenSSH's reput opens with APPEND and no TRUNC.
+func resume(r *sftp.Request) bool {
+	f := r.Pflags()
+	return !f.Trunc && !f.Excl
+}
+
+// realPath is SFTP's realpath over a jailed folder: the cleaned path from its top.
+func realPath(p string) (string, error) {
+	rel, err := Clean(p, 1<<16)
+	if err != nil {
+		return "", status(err)
+	}
+	if rel == "." {
+		return "/", nil
+	}
+	return "/" + rel, nil
+}
+
+// InboxHandlers returns the SFTP handlers of one sender's inbox session.
+func InboxHandlers(s *InboxSession) sftp.Handlers {
+	h := inboxHandlers{s}
+	return sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
+}
+
+type inboxHandlers struct{ s *InboxSession }
+
+func (h inboxHandlers) Fileread(*sftp.Request) (io.ReaderAt, error) {
+	return nil, sftp.ErrSSHFxPermissionDenied
+}
+
+func (h inboxHandlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	u, err := h.s.Create(r.Filepath, resume(r))
+	if err != nil {
+		return nil, status(err)
+	}
+	return u, nil
+}
+
+func (h inboxHandlers) Filecmd(r *sftp.Request) error {
+	switch r.Method {
+	case "Setstat":
+		return nil // `put -p` and rclone set times after an upload: accepted, and changes nothing
+	case "Mkdir":
+		return status(h.s.Mkdir(r.Filepath))
+	}
+	return sftp.ErrSSHFxPermissionDenied
+}
+
+func (h inboxHandlers) PosixRename(*sftp.Request) error { return sftp.ErrSSHFxPermissionDenied }
+
+func (h inboxHandlers) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
+	if r.Method != "Stat" {
+		return nil, sftp.ErrSSHFxPermissionDenied
+	}
+	fi, err := h.s.Stat(r.Filepath)
+	if err != nil {
+		return nil, status(err)
+	}
+	return listerAt{fi}, nil
+}
+
+func (h inboxHandlers) Lstat(r *sftp.Request) (sftp.ListerAt, error) {
+	r.Method = "Stat"
+	return h.Filelist(r)
+}
+
+func (h inboxHandlers) RealPath(p string) (string, error) { return realPath(p) }
+
+// ExchangeHandlers returns the SFTP handlers of one exchange session.
+func ExchangeHandlers(s *ExchangeSession) sftp.Handlers {
+	h := exchangeHandlers{s}
+	return sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
+}
+
+type exchangeHandlers struct{ s *ExchangeSession }
+
+func (h exchangeHandlers) Fileread(r *sftp.Request) (io.ReaderAt, error) {
+	d, err := h.s.Open(r.Filepath)
+	if err != nil {
+		return nil, status(err)
+	}
+	return d, nil
+}
+
+func (h exchangeHandlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	u, err := h.s.Create(r.Filepath, resume(r))
+	if err != nil {
+		return nil, status(err)
+	}
+	return u, nil
+}
+
+func (h exchangeHandlers) Filecmd(r *sftp.Request) error {
+	switch r.Method {
+	case "Setstat":
+		return status(h.setstat(r))
+	case "Mkdir":
+		return status(h.s.Mkdir(r.Filepath))
+	case "Rmdir", "Remove":
+		return status(h.s.Remove(r.Filepath))
+	case "Rename":
+		return status(h.s.Rename(r.Filepath, r.Target, false))
+	}
+	return sftp.ErrSSHFxPermissionDenied // Symlink, Link: nothing may point out of the folder
+}
+
+func (h exchangeHandlers) setstat(r *sftp.Request) error {
+	flags, attrs := r.AttrFlags(), r.Attributes()
+	if flags.Size {
+		if err := h.s.Truncate(r.Filepath, int64(attrs.Size)); err != nil {
+			return err
+		}
+	}
+	if flags.Permissions {
+		if err := h.s.Chmod(r.Filepath, fs.FileMode(attrs.Mode)); err != nil {
+			return err
+		}
+	}
+	if flags.Acmodtime {
+		if err := h.s.Chtimes(r.Filepath, time.Unix(int64(attrs.Atime), 0), time.Unix(int64(attrs.Mtime), 0)); err != nil {
+			return err
+		}
+	}
+	if !flags.Size && !flags.Permissions && !flags.Acmodtime {
+		// Only owner changes, which the folder's owner alone decides: check access, change nothing.
+		_, err := h.s.Lstat(r.Filepath)
+		return err
+	}
+	return nil
+}
+
+func (h exchangeHandlers) PosixRename(r *sftp.Request) error {
+	return status(h.s.Rename(r.Filepath, r.Target, true))
+}
+
+func (h exchangeHandlers) StatVFS(r *sftp.Request) (*sftp.StatVFS, error) {
+	st, err := h.s.StatFS()
+	if err != nil {
+		return nil, status(err)
+	}
+	return &sftp.StatVFS{
+		Bsize: uint64(st.Bsize), Frsize: uint64(st.Frsize), Blocks: st.Blocks, Bfree: st.Bfree,
+		Bavail: st.Bavail, Files: st.Files, Ffree: st.Ffree, Favail: st.Ffree,
+		Namemax: uint64(st.Namelen),
+	}, nil
+}
+
+func (h exchangeHandlers) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
+	switch r.Method {
+	case "List":
+		entries, err := h.s.List(r.Filepath)
+		if err != nil {
+			return nil, status(err)
+		}
+		return listerAt(entries), nil
+	case "Stat":
+		fi, err := h.s.Stat(r.Filepath)
+		if errors.Is(err, ErrNotFound) {
+			if pi, ok := h.s.PartialInfo(r.Filepath); ok {
+				return listerAt{pi}, nil
+			}
+		}
+		if err != nil {
+			return nil, status(err)
+		}
+		return listerAt{named{fi, path.Base(r.Filepath)}}, nil
+	}
+	return nil, sftp.ErrSSHFxPermissionDenied // Readlink: link targets are the host's business
+}
+
+func (h exchangeHandlers) Lstat(r *sftp.Request) (sftp.ListerAt, error) {
+	fi, err := h.s.Lstat(r.Filepath)
+	if errors.Is(err, ErrNotFound) {
+		if pi, ok := h.s.PartialInfo(r.Filepath); ok {
+			return listerAt{pi}, nil
+		}
+	}
+	if err != nil {
+		return nil, status(err)
+	}
+	return listerAt{fi}, nil
+}
+
+func (h exchangeHandlers) RealPath(p string) (string, error) { return realPath(p) }
+
+// named gives a FileInfo another name: Stat of the top must not reveal the host folder's name.
+type named struct {
+	fs.FileInfo
+	name string
+}
+
+func (n named) Name() string { return n.name }
+
+type listerAt []os.FileInfo
+
+func (l listerAt) ListAt(ls []os.FileInfo, offset int64) (int, error) {
+	if offset >= int64(len(l)) {
+		return 0, io.EOF
+	}
+	n := copy(ls, l[offset:])
+	if n < len(ls) {
+		return n, io.EOF
+	}
+	return n, nil
+}

@@ -1,0 +1,315 @@
+package files
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// checkpointEvery is how many bytes an upload takes between checkpoints: the data is synced to
+// disk and the hash state written beside it, so a resume after a crash starts there.
+const checkpointEvery = 32 << 20
+
+// ErrTooLarge is returned when an upload passes the host's file size limit.
+var ErrTooLarge = errors.New("files: file too large")
+
+// ErrBusy is returned when the same file is being uploaded on another connection.
+var ErrBusy = errors.New("files: upload already in progress")
+
+// Transfer describes one finished (or interrupted) transfer, for the activity log.
+type Transfer struct {
+	Account  string
+	Remote   string
+	Service  string // "send" or "exchange"
+	Upload   bool
+	Path     string // where the file is, relative to the served folder
+	Size     int64
+	SHA256   string // hex; "" when the file was not transferred whole
+	Resumed  int64  // the offset an upload resumed from
+	Complete bool
+	Duration time.Duration
+}
+
+// partials keeps uploads in progress in a hidden folder at the top of a served folder: a data
+// file and a small meta file with the offset up to which the data is synced and the SHA-256
+// state there.
+type partials struct {
+	root *os.Root
+	log  *slog.Logger
+
+	mu     sync.Mutex          // guards active
+	active map[string]struct{} // keys of uploads open now
+}
+
+type meta struct {
+	Account string    `json:"account"`
+	Path    string    `json:"path"`
+	Size    int64     `json:"size"`
+	State   []byte    `json:"sha256_state"`
+	Started time.Time `json:"started"`
+}
+
+func newPartials(root *os.Root, log *slog.Logger) (*partials, error) {
+	if err := root.Mkdir(partialDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("make partial folder: %w", err)
+	}
+	return &partials{root: root, log: log, active: map[string]struct{}{}}, nil
+}
+
+// key names the partial upload of account's path: one per account and path, so the same
+// sender resumes it and nobody else sees it.
+func (p *partials) key(account, rel string) string {
+	sum := sha256.Sum256([]byte(account + "\x00" + rel))
+	return partialDir + "/" + hex.EncodeToString(sum[:16])
+}
+
+// stat returns the resumable size of account's partial upload of rel, or false when there is
+// none.
+func (p *partials) stat(account, rel string) (int64, time.Time, bool) {
+	k := p.key(account, rel)
+	if _, err := p.root.Stat(k + ".part"); err != nil {
+		return 0, time.Time{}, false
+	}
+	m, _ := p.readMeta(k)
+	return m.Size, m.Started, true
+}
+
+func (p *partials) readMeta(k string) (meta, error) {
+	var m meta
+	b, err := p.root.ReadFile(k + ".json")
+	if err != nil {
+		return meta{}, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return meta{}, fmt.Errorf("read partial meta: %w", err)
+	}
+	return m, nil
+}
+
+func (p *partials) writeMeta(k string, m meta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := p.root.WriteFile(k+".json.tmp", b, 0o600); err != nil {
+		return err
+	}
+	return p.root.Rename(k+".json.tmp", k+".json")
+}
+
+func (p *partials) remove(k string) {
+	p.root.Remove(k + ".part")
+	p.root.Remove(k + ".json")
+}
+
+// upload is the common work of inbox and exchange uploads: opening or resuming the partial
+// file, and the SHA-256 of the data that arrives.
+type upload struct {
+	p       *partials
+	key     string
+	account string
+	path    string
+	f       *os.File
+	tr      *tracker
+	limit   int64
+	resumed int64
+	started time.Time
+	place   func(partName string) (string, error)
+	done    func(Transfer)
+	remote  string
+	service string
+
+	mu          sync.Mutex // guards the fields below
+	interrupted bool
+	rehash      bool // a write landed in the resumed prefix, so its saved hash no longer holds
+	closed      bool
+	writeErr    error
+}
+
+// openUpload starts, or with resume continues, account's upload of rel.
+func (p *partials) openUpload(account, rel string, resume bool, limit int64) (*upload, error) {
+	k := p.key(account, rel)
+	p.mu.Lock()
+	if _, busy := p.active[k]; busy {
+		p.mu.Unlock()
+		return nil, ErrBusy
+	}
+	p.active[k] = struct{}{}
+	p.mu.Unlock()
+	u, err := p.openLocked(k, account, rel, resume, limit)
+	if err != nil {
+		p.release(k)
+		return nil, err
+	}
+	return u, nil
+}
+
+func (p *partials) release(k string) {
+	p.mu.Lock()
+	delete(p.active, k)
+	p.mu.Unlock()
+}
+
+func (p *partials) openLocked(k, account, rel string, resume bool, limit int64) (*upload, error) {
+	m := meta{Account: account, Path: rel, Started: time.Now().UTC()}
+	flag := os.O_RDWR | os.O_CREATE | os.O_TRUNC
+	if resume {
+		if old, err := p.readMeta(k); err == nil && old.Account == account && old.Path == rel {
+			m = old
+			flag = os.O_RDWR | os.O_CREATE
+		}
+	}
+	f, err := p.root.OpenFile(k+".part", flag, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open partial file: %w", err)
+	}
+	h, err := restoreHash(m.State)
+	if err != nil {
+		m.Size, h = 0, sha256.New()
+	}
+	// What lies past the last checkpoint may have holes (requests arrive out of order) or may
+	// not have reached the disk: drop it, so the resumable size is a true prefix.
+	if err := f.Truncate(m.Size); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("truncate partial file: %w", err)
+	}
+	if err := p.writeMeta(k, m); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write partial meta: %w", err)
+	}
+	u := &upload{p: p, key: k, account: account, path: rel, f: f, limit: limit,
+		resumed: m.Size, started: time.Now()}
+	u.tr = newTracker(f, h, m.Size)
+	u.tr.every = checkpointEvery
+	u.tr.checkpoint = func(n int64, state []byte) {
+		if err := f.Sync(); err != nil {
+			return
+		}
+		m.Size, m.State = n, state
+		if err := p.writeMeta(k, m); err != nil {
+			p.log.Warn("checkpoint partial upload", "path", rel, "err", err)
+		}
+	}
+	u.tr.start()
+	return u, nil
+}
+
+// WriteAt writes data at off, as an SFTP write request asks.
+func (u *upload) WriteAt(b []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, ErrBadPath
+	}
+	if u.limit > 0 && off+int64(len(b)) > u.limit {
+		u.mu.Lock()
+		u.writeErr = ErrTooLarge
+		u.mu.Unlock()
+		return 0, ErrTooLarge
+	}
+	n, err := u.f.WriteAt(b, off)
+	u.tr.finished(off, n)
+	if err != nil || off < u.resumed {
+		u.mu.Lock()
+		if err != nil {
+			u.writeErr = err
+		}
+		if off < u.resumed {
+			u.rehash = true
+		}
+		u.mu.Unlock()
+	}
+	return n, err
+}
+
+// TransferError is called by the SFTP server when the connection ends with the file open: the
+// upload is then kept as a partial file to resume, never placed as complete.
+func (u *upload) TransferError(error) {
+	u.mu.Lock()
+	u.interrupted = true
+	u.mu.Unlock()
+}
+
+// Interrupt makes a later Close keep the upload as partial, as when the host shuts down.
+func (u *upload) Interrupt() { u.TransferError(nil) }
+
+// Close ends the upload: a complete one is synced, hashed and placed; an interrupted one is
+// kept, synced, as a partial file to resume.
+func (u *upload) Close() error {
+	u.mu.Lock()
+	if u.closed {
+		u.mu.Unlock()
+		return nil
+	}
+	u.closed = true
+	interrupted, werr, rehash := u.interrupted, u.writeErr, u.rehash
+	u.mu.Unlock()
+	defer u.p.release(u.key)
+
+	t := Transfer{Account: u.account, Remote: u.remote, Service: u.service, Upload: true,
+		Path: u.path, Resumed: u.resumed}
+	if interrupted || werr != nil {
+		n, state := u.tr.stop()
+		err := u.f.Sync()
+		u.f.Close()
+		if err == nil {
+			m, _ := u.p.readMeta(u.key)
+			m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
+			if m.Started.IsZero() {
+				m.Started = u.started.UTC()
+			}
+			err = u.p.writeMeta(u.key, m)
+		}
+		t.Size, t.Duration = n, time.Since(u.started)
+		u.report(t)
+		if werr != nil {
+			return werr
+		}
+		return err
+	}
+	n, sum, err := u.tr.finish()
+	if err == nil && rehash {
+		n, sum, err = hashFile(u.f)
+	}
+	if err == nil {
+		err = u.f.Sync()
+	}
+	if cerr := u.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		u.p.log.Warn("finish upload", "path", u.path, "err", err)
+		t.Duration = time.Since(u.started)
+		u.report(t)
+		return fmt.Errorf("finish upload: %w", err)
+	}
+	final, err := u.place(u.key + ".part")
+	if err != nil {
+		t.Size, t.Duration = n, time.Since(u.started)
+		u.report(t)
+		return err
+	}
+	u.p.root.Remove(u.key + ".json")
+	t.Path, t.Size, t.SHA256, t.Complete, t.Duration = final, n, hex.EncodeToString(sum), true, time.Since(u.started)
+	u.report(t)
+	return nil
+}
+
+// hashFile returns the size and SHA-256 of all of f.
+func hashFile(f *os.File) (int64, []byte, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
+	return n, h.Sum(nil), err
+}
+
+func (u *upload) report(t Transfer) {
+	if u.done != nil {
+		u.done(t)
+	}
+}

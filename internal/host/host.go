@@ -1,0 +1,188 @@
+// Package host turns a data directory and its configuration into a running buktu host: it
+// creates what a first run needs (identity, admin account, folders, config file), starts the
+// services on their ports, connects them to accounts, the activity log and the file policies,
+// and stops them gracefully. It owns no protocol: those are in the packages it wires together.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/buktu/buktu/internal/auth"
+	"github.com/buktu/buktu/internal/config"
+	"github.com/buktu/buktu/internal/events"
+	"github.com/buktu/buktu/internal/files"
+	"github.com/buktu/buktu/internal/identity"
+	"github.com/buktu/buktu/internal/sshd"
+)
+
+// Files inside the data directory.
+const (
+	AccountsFile = "accounts.json"
+	ActivityFile = "activity.log"
+	LockFile     = "buktu.lock"
+)
+
+// Options say where a host keeps its state and where it reports.
+type Options struct {
+	DataDir    string // created if missing
+	ConfigPath string // "" means DataDir/buktu.toml
+	// Out receives what a person starting the host must see: the first admin password, the
+	// addresses, the fingerprints.
+	Out    io.Writer
+	Logger *slog.Logger
+	// Ready, if set, is called once every service listens.
+	Ready func(addrs map[config.Service]net.Addr)
+}
+
+// DefaultDataDir returns the XDG data home's buktu folder.
+func DefaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "buktu"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the data directory (set --data or XDG_DATA_HOME): %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "buktu"), nil
+}
+
+// Prepare creates what a host needs in its data directory and loads the configuration,
+// without starting anything: `buktu serve` and the account commands share it.
+func Prepare(dataDir, configPath string) (config.Config, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return config.Config{}, fmt.Errorf("make data directory: %w", err)
+	}
+	if configPath == "" {
+		configPath = filepath.Join(dataDir, config.FileName)
+		if _, err := os.Stat(configPath); errors.Is(err, os.ErrNotExist) {
+			if err := os.WriteFile(configPath, []byte(config.Default), 0o600); err != nil {
+				return config.Config{}, fmt.Errorf("write default config: %w", err)
+			}
+		}
+	}
+	return config.Load(configPath)
+}
+
+// Accounts returns the account store of a data directory.
+func Accounts(dataDir string) *auth.Store {
+	return &auth.Store{Path: filepath.Join(dataDir, AccountsFile)}
+}
+
+// Run runs the host until ctx is cancelled, then stops gracefully.
+func Run(ctx context.Context, o Options) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	unlock, err := lockDataDir(o.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := Prepare(o.DataDir, o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	id, _, err := identity.LoadOrCreate(o.DataDir)
+	if err != nil {
+		return err
+	}
+	store := Accounts(o.DataDir)
+	pw, err := store.Bootstrap()
+	if err != nil {
+		return fmt.Errorf("create the admin account: %w", err)
+	}
+	if pw != "" {
+		fmt.Fprintf(out, "admin password: %s\n", pw)
+		fmt.Fprintf(out, "  (shown once; change it with: buktu user passwd admin)\n")
+	}
+	activity, err := events.Open(filepath.Join(o.DataDir, ActivityFile))
+	if err != nil {
+		return fmt.Errorf("open activity log: %w", err)
+	}
+	defer activity.Close()
+
+	fopts := files.Options{MaxFileSize: cfg.Limits.MaxFileSize, MaxPathLength: cfg.Limits.MaxPathLength, Logger: log}
+	inboxDir := config.Folder(o.DataDir, cfg.Folders.Inbox)
+	inbox, err := files.OpenInbox(inboxDir, fopts)
+	if err != nil {
+		return err
+	}
+	defer inbox.Close()
+	exchange, err := files.OpenExchange(config.Folder(o.DataDir, cfg.Folders.Exchange), fopts)
+	if err != nil {
+		return err
+	}
+	defer exchange.Close()
+
+	h := &host{cfg: cfg, log: log, store: store, activity: activity, inbox: inbox,
+		inboxDir: inboxDir, exchange: exchange, throttle: &auth.Throttle{}}
+	defer h.hooks.Wait()
+
+	type service struct {
+		name config.Service
+		srv  *sshd.Server
+		ln   net.Listener
+	}
+	var services []service
+	defer func() {
+		for _, s := range services {
+			s.ln.Close()
+		}
+	}()
+	for _, name := range []config.Service{config.Send, config.Exchange} {
+		addr := cfg.Listen.Addr(name)
+		if addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen for %s on %s: %w", name, addr, err)
+		}
+		services = append(services, service{name, h.sshServer(name, id), ln})
+	}
+
+	fmt.Fprintf(out, "data directory  %s\n", o.DataDir)
+	addrs := map[config.Service]net.Addr{}
+	for _, s := range services {
+		addrs[s.name] = s.ln.Addr()
+		fmt.Fprintf(out, "%-9s sftp://%s  (%s)\n", s.name, s.ln.Addr(), describe(s.name))
+	}
+	fmt.Fprintf(out, "ssh host key    %s\n", id.SSHFingerprint())
+	fmt.Fprintf(out, "tls certificate %s\n", id.TLSFingerprint())
+	log.Info("host started", "data_dir", o.DataDir, "services", len(services))
+	if o.Ready != nil {
+		o.Ready(addrs)
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(services))
+	for i, s := range services {
+		wg.Go(func() { errs[i] = s.srv.Serve(ctx, s.ln) })
+	}
+	wg.Wait()
+	log.Info("host stopped")
+	return errors.Join(errs...)
+}
+
+func describe(s config.Service) string {
+	switch s {
+	case config.Send:
+		return "Send Files: write-only inbox"
+	case config.Exchange:
+		return "Exchange Files: shared folder"
+	}
+	return string(s)
+}

@@ -1,0 +1,298 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/buktu/buktu/internal/auth"
+	"github.com/buktu/buktu/internal/config"
+	"github.com/buktu/buktu/internal/events"
+	"github.com/buktu/buktu/internal/files"
+	"github.com/buktu/buktu/internal/identity"
+	"github.com/buktu/buktu/internal/sshd"
+)
+
+// Version is buktu's version, told to clients that ask.
+const Version = "0.1.0"
+
+// host holds what the services share.
+type host struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *auth.Store
+	throttle *auth.Throttle
+	activity *events.Log
+	inbox    *files.Inbox
+	inboxDir string
+	exchange *files.Exchange
+	hooks    sync.WaitGroup // on_receive commands running
+}
+
+var (
+	_ sshd.Handler = (*sendHandler)(nil)
+	_ sshd.Handler = (*exchangeHandler)(nil)
+)
+
+func (h *host) record(r events.Record) {
+	if err := h.activity.Append(r); err != nil {
+		h.log.Error("write activity log", "err", err)
+	}
+}
+
+// sshServer builds the SSH server of the send or exchange port.
+func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Server {
+	a := &auth.Authenticator{
+		Store:    h.store,
+		Throttle: h.throttle,
+		OnDecision: func(d auth.Decision) {
+			outcome, reason := events.OutcomeOK, d.Reason
+			if !d.OK {
+				outcome = events.OutcomeFailed
+			}
+			h.record(events.Record{Kind: events.KindLogin, Outcome: outcome, Account: d.Account,
+				Service: string(name), Remote: d.Remote.String(), Method: d.Method, Reason: reason})
+		},
+	}
+	lim := h.cfg.Limits
+	return &sshd.Server{
+		Signer: id.SSHSigner,
+		Logger: h.log.With("svc", string(name)),
+		Password: func(ctx context.Context, user, pw string, remote netip.AddrPort) (string, error) {
+			acct, err := a.CheckPassword(ctx, user, pw, remote.Addr())
+			return acct.Name, err
+		},
+		PublicKey: func(ctx context.Context, user string, key ssh.PublicKey, remote netip.AddrPort, verified bool) (string, error) {
+			check := a.CheckKey
+			if verified {
+				check = a.CheckVerifiedKey
+			}
+			acct, err := check(ctx, user, key, remote.Addr())
+			return acct.Name, err
+		},
+		None: func(ctx context.Context, user string, remote netip.AddrPort) (string, error) {
+			acct, err := a.CheckNone(ctx, user, remote.Addr())
+			return acct.Name, err
+		},
+		Open: func(ctx context.Context, c sshd.Conn) (sshd.Handler, error) {
+			return h.open(name, c)
+		},
+		HandshakeTimeout: lim.HandshakeTimeout.Std(),
+		IdleTimeout:      lim.IdleTimeout.Std(),
+		ShutdownGrace:    lim.ShutdownGrace.Std(),
+		MaxConns:         lim.MaxSessions,
+		MaxConnsPerAddr:  lim.MaxSessionsPerAddress,
+	}
+}
+
+// open decides, from the account's privileges as they are now, what the connection may do.
+func (h *host) open(name config.Service, c sshd.Conn) (sshd.Handler, error) {
+	acct, err := h.store.Get(c.Account)
+	if err != nil {
+		return nil, fmt.Errorf("read account: %w", err)
+	}
+	remote := c.Remote.String()
+	decide := func(p auth.Privilege) bool {
+		m := acct.Mode(p)
+		outcome, reason := events.OutcomeOK, ""
+		if m != auth.Allow {
+			outcome = events.OutcomeDenied
+			reason = "privilege is " + m.String()
+			if m == auth.Ask {
+				reason = "privilege is ask, which is deny until the host can ask"
+			}
+		}
+		h.record(events.Record{Kind: events.KindDecision, Outcome: outcome, Account: acct.Name,
+			Service: string(name), Remote: remote, Session: c.ID, Privilege: string(p), Reason: reason})
+		return m == auth.Allow
+	}
+	started := time.Now()
+	start := func() {
+		h.record(events.Record{Kind: events.KindSessionStart, Account: acct.Name, Service: string(name),
+			Remote: remote, Session: c.ID, Method: c.Method})
+	}
+	end := func() {
+		h.record(events.Record{Kind: events.KindSessionEnd, Account: acct.Name, Service: string(name),
+			Remote: remote, Session: c.ID, DurationMS: time.Since(started).Milliseconds()})
+	}
+	onDone := func(t files.Transfer) { h.transferred(c.ID, t) }
+	switch name {
+	case config.Send:
+		if !decide(auth.PrivSend) {
+			return nil, &sshd.RefusedError{Message: "account " + acct.Name + " may not send files to this host"}
+		}
+		start()
+		return &sendHandler{acct: acct.Name, s: h.inbox.Session(acct.Name, remote, onDone), end: end}, nil
+	case config.Exchange:
+		access := files.Access{
+			Read:   acct.Mode(auth.PrivExchangeRead) == auth.Allow,
+			Write:  acct.Mode(auth.PrivExchangeWrite) == auth.Allow,
+			Delete: acct.Mode(auth.PrivExchangeDelete) == auth.Allow,
+		}
+		if !access.Read && !access.Write && !access.Delete {
+			decide(auth.PrivExchangeRead)
+			return nil, &sshd.RefusedError{Message: "account " + acct.Name + " may not use the exchange folder of this host"}
+		}
+		h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeOK, Account: acct.Name,
+			Service: string(name), Remote: remote, Session: c.ID, Privilege: "exchange",
+			Reason: fmt.Sprintf("read %v, write %v, delete %v", access.Read, access.Write, access.Delete)})
+		start()
+		return &exchangeHandler{acct: acct.Name, s: h.exchange.Session(acct.Name, remote, access, onDone), end: end}, nil
+	}
+	return nil, errors.New("no such service")
+}
+
+// transferred records a transfer and, for a file that arrived in the inbox, runs the hook.
+func (h *host) transferred(session string, t files.Transfer) {
+	action := events.ActionDownload
+	if t.Upload {
+		action = events.ActionUpload
+	}
+	outcome, reason := events.OutcomeOK, ""
+	if !t.Complete {
+		outcome = events.OutcomeFailed
+		reason = "interrupted"
+		if t.Upload {
+			reason = "interrupted; partial upload kept to resume"
+		}
+	}
+	if t.Resumed > 0 {
+		reason = "resumed at byte " + strconv.FormatInt(t.Resumed, 10)
+	}
+	h.record(events.Record{Kind: events.KindFile, Outcome: outcome, Account: t.Account, Service: t.Service,
+		Remote: t.Remote, Session: session, Action: action, Path: t.Path, Size: t.Size, SHA256: t.SHA256,
+		DurationMS: t.Duration.Milliseconds(), Reason: reason})
+	if t.Service == "send" && t.Complete {
+		h.log.Info("file arrived", "account", t.Account, "path", t.Path, "size", t.Size)
+		if cmd := h.cfg.Hooks.OnReceive; cmd != "" {
+			h.hooks.Go(func() { h.runHook(cmd, t) })
+		}
+	}
+}
+
+// runHook runs the on_receive command with the file's path as its last argument.
+func (h *host) runHook(command string, t files.Transfer) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := filepath.Join(h.inboxDir, filepath.FromSlash(t.Path))
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command+` "$@"`, "on_receive", path)
+	cmd.Env = append(os.Environ(), "BUKTU_SENDER="+t.Account, "BUKTU_SIZE="+strconv.FormatInt(t.Size, 10),
+		"BUKTU_SHA256="+t.SHA256, "BUKTU_PATH="+path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		h.log.Warn("on_receive hook failed", "path", t.Path, "err", err, "output", string(out))
+	}
+}
+
+type sendHandler struct {
+	acct string
+	s    *files.InboxSession
+	end  func()
+}
+
+func (h *sendHandler) SFTP() sftp.Handlers { return files.InboxHandlers(h.s) }
+func (h *sendHandler) Busy() bool          { return h.s.Busy() }
+func (h *sendHandler) Close() error        { h.end(); return nil }
+
+func (h *sendHandler) Request(name string, payload []byte) ([]byte, error) {
+	switch name {
+	case sshd.ReqHello:
+		return sshd.Marshal(sshd.HelloReply{Service: "send", Account: h.acct, Version: Version}), nil
+	case sshd.ReqSHA256:
+		return sums(payload, func(p string) sshd.FileSum {
+			r, ok := h.s.Result(p)
+			if !ok {
+				return sshd.FileSum{Error: "no complete upload of that name on this connection"}
+			}
+			return sshd.FileSum{Path: r.Path, Size: uint64(r.Size), SHA256: r.SHA256}
+		})
+	case sshd.ReqPartial:
+		return sums(payload, func(p string) sshd.FileSum { return partial(h.s.Partial(p)) })
+	case sshd.ReqNote:
+		var n sshd.NoteRequest
+		if err := sshd.Unmarshal(payload, &n); err != nil {
+			return nil, errors.New("bad note request")
+		}
+		name, err := h.s.Note(n.Text, n.Files)
+		if err != nil {
+			return nil, errors.New("the note could not be stored")
+		}
+		return sshd.Marshal(sshd.NoteReply{Name: name}), nil
+	}
+	return nil, sshd.ErrUnknownRequest
+}
+
+type exchangeHandler struct {
+	acct string
+	s    *files.ExchangeSession
+	end  func()
+}
+
+func (h *exchangeHandler) SFTP() sftp.Handlers { return files.ExchangeHandlers(h.s) }
+func (h *exchangeHandler) Busy() bool          { return h.s.Busy() }
+func (h *exchangeHandler) Close() error        { h.end(); return nil }
+
+func (h *exchangeHandler) Request(name string, payload []byte) ([]byte, error) {
+	switch name {
+	case sshd.ReqHello:
+		return sshd.Marshal(sshd.HelloReply{Service: "exchange", Account: h.acct, Version: Version}), nil
+	case sshd.ReqSHA256:
+		return sums(payload, func(p string) sshd.FileSum {
+			n, sum, err := h.s.SHA256(p)
+			if err != nil {
+				return sshd.FileSum{Error: clientError(err)}
+			}
+			rel, _ := files.Clean(p, 1<<16)
+			return sshd.FileSum{Path: rel, Size: uint64(n), SHA256: sum}
+		})
+	case sshd.ReqPartial:
+		return sums(payload, func(p string) sshd.FileSum { return partial(h.s.Partial(p)) })
+	}
+	return nil, sshd.ErrUnknownRequest
+}
+
+// maxPaths bounds one sums request: each path may cost a file's read.
+const maxPaths = 4096
+
+func sums(payload []byte, one func(string) sshd.FileSum) ([]byte, error) {
+	var req sshd.PathsRequest
+	if err := sshd.Unmarshal(payload, &req); err != nil {
+		return nil, errors.New("bad request")
+	}
+	if len(req.Paths) > maxPaths {
+		return nil, fmt.Errorf("at most %d paths in one request", maxPaths)
+	}
+	out := make([]sshd.FileSum, len(req.Paths))
+	for i, p := range req.Paths {
+		out[i] = one(p)
+	}
+	return sshd.MarshalSums(out), nil
+}
+
+func partial(size int64, sum string, err error) sshd.FileSum {
+	if err != nil {
+		return sshd.FileSum{Error: clientError(err)}
+	}
+	return sshd.FileSum{Size: uint64(size), SHA256: sum}
+}
+
+// clientError is the text a client may see for a policy error.
+func clientError(err error) string {
+	switch {
+	case errors.Is(err, files.ErrNotFound):
+		return "no such file"
+	case errors.Is(err, files.ErrDenied), errors.Is(err, files.ErrBadPath):
+		return "permission denied"
+	}
+	return "failure"
+}

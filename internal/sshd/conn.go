@@ -1,0 +1,232 @@
+package sshd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// Extensions in ssh.Permissions that carry the authentication's outcome to the connection.
+const (
+	extAccount = "buktu-account"
+	extMethod  = "buktu-method"
+)
+
+// config builds the SSH server configuration for one connection.
+func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
+	perms := func(account, method string) *ssh.Permissions {
+		return &ssh.Permissions{Extensions: map[string]string{extAccount: account, extMethod: method}}
+	}
+	remote := func(c ssh.ConnMetadata) netip.AddrPort {
+		if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			ap := ta.AddrPort()
+			return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		}
+		return netip.AddrPort{}
+	}
+	cfg := &ssh.ServerConfig{
+		ServerVersion: "SSH-2.0-buktu",
+		MaxAuthTries:  6,
+	}
+	cfg.Ciphers = []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes256-ctr"}
+	if s.Password != nil {
+		cfg.PasswordCallback = func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			acct, err := s.Password(ctx, c.User(), string(pw), remote(c))
+			if err != nil {
+				return nil, err
+			}
+			return perms(acct, "password"), nil
+		}
+	}
+	if s.PublicKey != nil {
+		cfg.PublicKeyCallback = func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			acct, err := s.PublicKey(ctx, c.User(), key, remote(c), false)
+			if err != nil {
+				return nil, err
+			}
+			return perms(acct, "publickey"), nil
+		}
+		cfg.VerifiedPublicKeyCallback = func(c ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+			acct, err := s.PublicKey(ctx, c.User(), key, remote(c), true)
+			if err != nil {
+				return nil, err
+			}
+			return perms(acct, "publickey"), nil
+		}
+	}
+	if s.None != nil {
+		cfg.NoClientAuth = true
+		cfg.NoClientAuthCallback = func(c ssh.ConnMetadata) (*ssh.Permissions, error) {
+			acct, err := s.None(ctx, c.User(), remote(c))
+			if err != nil {
+				return nil, err
+			}
+			return perms(acct, "none"), nil
+		}
+	}
+	cfg.AddHostKey(s.Signer)
+	return cfg
+}
+
+// idleConn closes a connection that has been silent for longer than the idle timeout.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(b []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(b)
+}
+
+func (s *Server) serveConn(ctx context.Context, sc *serverConn) {
+	defer sc.nc.Close()
+	log := s.log().With("remote_addr", sc.nc.RemoteAddr().String())
+	sc.nc.SetDeadline(time.Now().Add(or(s.HandshakeTimeout, 30*time.Second)))
+	var nc net.Conn = sc.nc
+	if idle := or(s.IdleTimeout, 15*time.Minute); idle > 0 {
+		nc = idleConn{sc.nc, idle}
+	}
+	conn, chans, reqs, err := ssh.NewServerConn(nc, s.config(ctx))
+	if err != nil {
+		log.Info("ssh handshake ended", "err", err)
+		return
+	}
+	defer conn.Close()
+	sc.nc.SetDeadline(time.Time{})
+	c := Conn{ID: newID(), Account: conn.Permissions.Extensions[extAccount],
+		Method: conn.Permissions.Extensions[extMethod], Remote: remoteAddr(sc.nc)}
+	h, err := s.Open(ctx, c)
+	if err != nil {
+		log.Info("session refused", "account", c.Account, "err", err)
+		var re *RefusedError
+		if errors.As(err, &re) {
+			refuse(conn, chans, reqs, re.Message)
+		}
+		return
+	}
+	defer h.Close()
+	s.mu.Lock()
+	sc.handler = h
+	s.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for req := range reqs {
+			s.globalRequest(h, req)
+		}
+	})
+	for nch := range chans {
+		if nch.ChannelType() != "session" {
+			nch.Reject(ssh.UnknownChannelType, "buktu serves SFTP sessions only")
+			continue
+		}
+		ch, creqs, err := nch.Accept()
+		if err != nil {
+			continue
+		}
+		wg.Go(func() { s.session(log, h, ch, creqs) })
+	}
+}
+
+func (s *Server) globalRequest(h Handler, req *ssh.Request) {
+	reply, err := h.Request(req.Type, req.Payload)
+	if req.WantReply {
+		if err != nil {
+			req.Reply(false, []byte(err.Error()))
+			return
+		}
+		req.Reply(true, reply)
+	}
+}
+
+// session serves one session channel: the SFTP subsystem and nothing else.
+func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	started := false
+	done := make(chan error, 1)
+	for {
+		select {
+		case req, ok := <-reqs:
+			if !ok {
+				if started {
+					<-done
+				}
+				return
+			}
+			switch {
+			case req.Type == "subsystem" && !started && subsystem(req.Payload) == "sftp":
+				req.Reply(true, nil)
+				started = true
+				go func() {
+					srv := sftp.NewRequestServer(ch, h.SFTP(), sftp.WithRSAllocator(), sftp.WithRSMaxTxPacket(256<<10))
+					err := srv.Serve()
+					// The exit status goes before the channel closes: scp waits for it.
+					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+					srv.Close()
+					done <- err
+				}()
+			case req.Type == "exec" || req.Type == "shell":
+				io.WriteString(ch.Stderr(), "buktu: this port serves SFTP only (scp works in its default SFTP mode; not with -O)\n")
+				req.Reply(false, nil)
+			default:
+				if req.WantReply {
+					req.Reply(false, nil)
+				}
+			}
+		case err := <-done:
+			if err != nil && !errors.Is(err, io.EOF) {
+				log.Info("sftp session ended", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// RefusedError refuses a session with a message the client may see.
+type RefusedError struct{ Message string }
+
+func (e *RefusedError) Error() string { return e.Message }
+
+// refuse tells the client why it may not use this port, on every channel and request it opens,
+// until it hangs up or a short while passes.
+func refuse(conn *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, msg string) {
+	timer := time.AfterFunc(10*time.Second, func() { conn.Close() })
+	defer timer.Stop()
+	go func() {
+		for req := range reqs {
+			if req.WantReply {
+				req.Reply(false, []byte(msg))
+			}
+		}
+	}()
+	for nch := range chans {
+		ch, creqs, err := nch.Accept()
+		if err != nil {
+			continue
+		}
+		go ssh.DiscardRequests(creqs)
+		io.WriteString(ch.Stderr(), "buktu: "+msg+"\n")
+		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{1}))
+		ch.Close()
+	}
+}
+
+func subsystem(payload []byte) string {
+	var p struct{ Name string }
+	if err := ssh.Unmarshal(payload, &p); err != nil {
+		return ""
+	}
+	return p.Name
+}

@@ -1,0 +1,225 @@
+// Package testenv starts the real things buktu's tests run against: the buktu binary as a
+// host, and the peer programs (OpenSSH's sftp and scp, rclone, lftp). Everything it starts is
+// stopped by t.Cleanup. Only tests import it.
+package testenv
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Require fails the test when a program the suite needs is missing: a test that skips for a
+// missing peer would pass while proving nothing.
+func Require(t testing.TB, programs ...string) {
+	t.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("%s is not installed; 'make setup' (scripts/setup-debian.sh) installs it", p)
+		}
+	}
+}
+
+var build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary builds the buktu command once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	build.once.Do(func() {
+		dir, err := os.MkdirTemp("", "buktu-test-bin-")
+		if err != nil {
+			build.err = err
+			return
+		}
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		build.path = filepath.Join(dir, "buktu")
+		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/buktu")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
+	}
+	return build.path
+}
+
+// Host is a buktu host process started for a test.
+type Host struct {
+	Bin           string
+	DataDir       string
+	Send          string // host:port of the send service
+	Exchange      string // host:port of the exchange service
+	AdminPassword string
+	cmd           *exec.Cmd
+	stdout        *lockedBuffer
+	stderr        *lockedBuffer
+	exited        chan struct{}
+}
+
+// Config is the test config every host starts with: loopback, ports the system picks.
+const Config = "[listen]\naddress = \"127.0.0.1\"\nbase_port = 0\n"
+
+// StartHost starts `buktu serve` on a new data directory with Config plus extra, and waits
+// until it listens.
+func StartHost(t testing.TB, extra string) *Host {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "buktu.toml"), []byte(Config+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := &Host{Bin: Binary(t), DataDir: dir}
+	h.Start(t)
+	return h
+}
+
+var listenLine = regexp.MustCompile(`^(send|exchange)\s+sftp://(\S+)`)
+
+// Start starts (or restarts) the host process on its data directory.
+func (h *Host) Start(t testing.TB) {
+	t.Helper()
+	h.cmd = exec.Command(h.Bin, "serve", "--data", h.DataDir, "--log-format", "json")
+	h.stdout, h.stderr = &lockedBuffer{}, &lockedBuffer{}
+	pr, pw := io.Pipe()
+	h.cmd.Stdout = io.MultiWriter(h.stdout, pw)
+	h.cmd.Stderr = h.stderr
+	if err := h.cmd.Start(); err != nil {
+		t.Fatalf("start buktu serve: %v", err)
+	}
+	h.exited = make(chan struct{})
+	cmd, exited := h.cmd, h.exited
+	go func() {
+		cmd.Wait()
+		pw.Close()
+		close(exited)
+	}()
+	t.Cleanup(func() { h.stop(cmd, exited) })
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			if pw, ok := strings.CutPrefix(line, "admin password: "); ok {
+				h.AdminPassword = pw
+			}
+			if m := listenLine.FindStringSubmatch(line); m != nil {
+				if m[1] == "send" {
+					h.Send = m[2]
+				} else {
+					h.Exchange = m[2]
+				}
+			}
+			if strings.HasPrefix(line, "tls certificate") {
+				ready <- nil
+				io.Copy(io.Discard, pr)
+				return
+			}
+		}
+		ready <- fmt.Errorf("buktu serve ended before it listened")
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			<-exited
+			t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, h.stdout, h.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("buktu serve did not listen within 30s\nstderr:\n%s", h.stderr)
+	}
+}
+
+func (h *Host) stop(cmd *exec.Cmd, exited chan struct{}) {
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// Stop stops the host with SIGTERM and waits for it.
+func (h *Host) Stop() { h.stop(h.cmd, h.exited) }
+
+// Kill stops the host with SIGKILL, as a crash would.
+func (h *Host) Kill() {
+	h.cmd.Process.Kill()
+	<-h.exited
+}
+
+// Exited is closed when the host process has ended.
+func (h *Host) Exited() <-chan struct{} { return h.exited }
+
+// Stderr returns what the host logged so far.
+func (h *Host) Stderr() string { return h.stderr.String() }
+
+// Stdout returns what the host printed so far.
+func (h *Host) Stdout() string { return h.stdout.String() }
+
+// Buktu runs the buktu command with args against the host's data directory (for host-side
+// commands, add "--data", h.DataDir yourself) and returns stdout, stderr and the exit code.
+func (h *Host) Buktu(t testing.TB, stdin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	return Run(t, h.Bin, stdin, env, args...)
+}
+
+// Run runs a program with a 5-minute limit and returns stdout, stderr and the exit code.
+func Run(t testing.TB, prog, stdin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("run %s: %v", prog, err)
+		}
+		code = ee.ExitCode()
+	}
+	return out.String(), errb.String(), code
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

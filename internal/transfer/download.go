@@ -1,0 +1,231 @@
+package transfer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+)
+
+// partSuffix marks a download in progress: it is renamed to its name only when complete and
+// checked.
+const partSuffix = ".buktu-part"
+
+// Download fetches remote files or folders into localDir (or, for one file, to a local file
+// name), resuming interrupted downloads and checking each file's SHA-256 against the host's.
+func (c *Client) Download(ctx context.Context, remotes []string, local string, o UploadOptions) ([]Result, error) {
+	stop := context.AfterFunc(ctx, func() { c.ssh.Close() })
+	defer stop()
+	meter := o.Meter
+	if meter == nil {
+		meter = noMeter{}
+	}
+	lfi, lerr := os.Stat(local)
+	localIsDir := lerr == nil && lfi.IsDir()
+	var jobs []job
+	for _, r := range remotes {
+		fi, err := c.sftp.Stat(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s on the host: %w", r, err)
+		}
+		if !fi.IsDir() {
+			dst := local
+			if localIsDir || len(remotes) > 1 {
+				dst = filepath.Join(local, path.Base(r))
+			}
+			jobs = append(jobs, job{local: dst, remote: r, size: fi.Size()})
+			continue
+		}
+		base := filepath.Join(local, path.Base(path.Clean("/"+r)))
+		if !localIsDir && len(remotes) == 1 {
+			base = local
+		}
+		w := c.sftp.Walk(r)
+		for w.Step() {
+			if err := w.Err(); err != nil {
+				return nil, fmt.Errorf("list %s on the host: %w", w.Path(), err)
+			}
+			rel := pathRel(r, w.Path())
+			dst := filepath.Join(base, filepath.FromSlash(rel))
+			switch {
+			case w.Stat().IsDir():
+				if err := os.MkdirAll(dst, 0o755); err != nil {
+					return nil, err
+				}
+			case w.Stat().Mode().IsRegular():
+				jobs = append(jobs, job{local: dst, remote: w.Path(), size: w.Stat().Size()})
+			}
+		}
+	}
+	results := make([]Result, len(jobs))
+	parallel := o.Parallel
+	if parallel <= 0 {
+		parallel = 8
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(parallel, max(len(jobs), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				bar := meter.Start(jobs[i].remote, jobs[i].size)
+				results[i] = c.downloadOne(jobs[i], bar)
+				if results[i].Err != nil {
+					bar.Done(results[i].Err)
+					continue
+				}
+				c.checkDownloads([]pending{{i, &results[i], bar}})
+			}
+		})
+	}
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results, ctx.Err()
+}
+
+// checkDownloads checks downloaded files against the host's SHA-256 and gives the good ones
+// their names.
+func (c *Client) checkDownloads(batch []pending) {
+	(&verifier{c: c}).check(batch)
+	for _, p := range batch {
+		part := p.r.Local + partSuffix
+		if p.r.Err != nil {
+			if p.r.Resumed > 0 {
+				os.Remove(part) // what was resumed did not match: start afresh next time
+			}
+			continue
+		}
+		if err := os.Rename(part, p.r.Local); err != nil {
+			p.r.Err = err
+		}
+	}
+}
+
+func pathRel(base, p string) string {
+	base = path.Clean(base)
+	p = path.Clean(p)
+	if p == base {
+		return "."
+	}
+	if base == "." || base == "/" {
+		return p
+	}
+	return p[len(base)+1:]
+}
+
+// downloadOne fetches one file into its partial name, continuing what an earlier try left.
+func (c *Client) downloadOne(j job, bar Bar) Result {
+	r := Result{Local: j.local, Remote: j.remote, Size: j.size}
+	if err := os.MkdirAll(filepath.Dir(j.local), 0o755); err != nil {
+		r.Err = err
+		return r
+	}
+	part := j.local + partSuffix
+	lf, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer lf.Close()
+	h := sha256.New()
+	offset, _ := lf.Seek(0, io.SeekEnd)
+	if offset > j.size {
+		offset = 0
+	}
+	if offset > 0 {
+		lf.Seek(0, io.SeekStart)
+		if _, err := io.CopyN(h, lf, offset); err != nil {
+			offset = 0
+			h.Reset()
+		}
+	}
+	if err := lf.Truncate(offset); err != nil {
+		r.Err = err
+		return r
+	}
+	lf.Seek(offset, io.SeekStart)
+	r.Resumed = offset
+	bar.SetCurrent(offset)
+	rf, err := c.sftp.Open(j.remote)
+	if err != nil {
+		r.Err = fmt.Errorf("open on the host: %w", err)
+		return r
+	}
+	defer rf.Close()
+	if _, err := rf.Seek(offset, io.SeekStart); err != nil {
+		r.Err = err
+		return r
+	}
+	w := &hashWriter{w: lf, h: h, bar: bar}
+	n, err := rf.WriteTo(w)
+	if err != nil {
+		r.Err = fmt.Errorf("receive: %w", err)
+		return r
+	}
+	if err := lf.Sync(); err != nil {
+		r.Err = err
+		return r
+	}
+	r.Size = offset + n
+	r.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return r
+}
+
+type hashWriter struct {
+	w   io.Writer
+	h   interface{ Write([]byte) (int, error) }
+	bar Bar
+}
+
+func (h *hashWriter) Write(b []byte) (int, error) {
+	n, err := h.w.Write(b)
+	h.h.Write(b[:n])
+	h.bar.Add(n)
+	return n, err
+}
+
+// List returns the entries of a folder on the host, or the file itself.
+func (c *Client) List(p string) ([]fs.FileInfo, error) {
+	fi, err := c.sftp.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []fs.FileInfo{fi}, nil
+	}
+	return c.sftp.ReadDir(p)
+}
+
+// Remove removes a file, or with recursive a folder and all in it.
+func (c *Client) Remove(p string, recursive bool) error {
+	fi, err := c.sftp.Lstat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		if recursive {
+			return c.sftp.RemoveAll(p)
+		}
+		return c.sftp.RemoveDirectory(p)
+	}
+	return c.sftp.Remove(p)
+}
+
+// Mkdir makes a folder on the host, with parents makes missing parents too.
+func (c *Client) Mkdir(p string, parents bool) error {
+	if parents {
+		return c.sftp.MkdirAll(p)
+	}
+	return c.sftp.Mkdir(p)
+}
