@@ -199,6 +199,8 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 		if fi, err := s.x.root.Lstat(rel); err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
 			return "", ErrDenied
 		}
+		// Partial files are private; a placed file is shared like the folder it is in.
+		s.x.root.Chmod(part, 0o644)
 		if err := s.x.root.Rename(part, rel); err != nil {
 			return "", rootErr(err)
 		}

@@ -51,7 +51,17 @@ type Inbox struct {
 	opts  Options
 	root  *os.Root
 	parts *partials
+
+	mu     sync.Mutex        // guards recent
+	recent map[string]Result // recent uploads by account and the path they named
 }
+
+// Recent uploads stay known to their sender for recentFor, so that a client that checks a
+// file after sending it works even on another connection (rclone keeps a pool of them).
+const (
+	recentFor = 15 * time.Minute
+	recentMax = 20000
+)
 
 // OpenInbox opens (and creates) the inbox folder dir.
 func OpenInbox(dir string, opts Options) (*Inbox, error) {
@@ -67,7 +77,7 @@ func OpenInbox(dir string, opts Options) (*Inbox, error) {
 		root.Close()
 		return nil, err
 	}
-	return &Inbox{opts: opts, root: root, parts: parts}, nil
+	return &Inbox{opts: opts, root: root, parts: parts, recent: map[string]Result{}}, nil
 }
 
 // Close releases the folder.
@@ -81,8 +91,8 @@ type Result struct {
 	Mod    time.Time
 }
 
-// InboxSession is one sender's connection to the inbox. It remembers what this connection
-// sent, so the sender can check it (stat, SHA-256) and nothing else.
+// InboxSession is one sender's connection to the inbox. The sender may check (stat, SHA-256)
+// what they sent in the last minutes, and nothing else.
 type InboxSession struct {
 	in      *Inbox
 	account string
@@ -90,9 +100,6 @@ type InboxSession struct {
 	onDone  func(Transfer)
 
 	active atomic.Int32 // uploads open now
-
-	mu      sync.Mutex        // guards results
-	results map[string]Result // by the path the sender named
 }
 
 // Busy says whether an upload is open on this session.
@@ -101,7 +108,7 @@ func (s *InboxSession) Busy() bool { return s.active.Load() > 0 }
 // Session starts account's session from remote; onDone, which may be nil, hears of every
 // finished or interrupted upload.
 func (in *Inbox) Session(account, remote string, onDone func(Transfer)) *InboxSession {
-	return &InboxSession{in: in, account: account, remote: remote, onDone: onDone, results: map[string]Result{}}
+	return &InboxSession{in: in, account: account, remote: remote, onDone: onDone}
 }
 
 func (s *InboxSession) clean(name string) (string, error) {
@@ -132,9 +139,7 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 	u.done = func(t Transfer) {
 		s.active.Add(-1)
 		if t.Complete {
-			s.mu.Lock()
-			s.results[rel] = Result{Path: strings.TrimPrefix(t.Path, s.account+"/"), Size: t.Size, SHA256: t.SHA256, Mod: time.Now()}
-			s.mu.Unlock()
+			s.in.remember(s.account, rel, Result{Path: strings.TrimPrefix(t.Path, s.account+"/"), Size: t.Size, SHA256: t.SHA256, Mod: time.Now()})
 		}
 		if s.onDone != nil {
 			s.onDone(t)
@@ -193,10 +198,7 @@ func (s *InboxSession) Stat(name string) (fs.FileInfo, error) {
 	if rel == "." {
 		return dirInfo{name: "/"}, nil
 	}
-	s.mu.Lock()
-	r, ok := s.results[rel]
-	s.mu.Unlock()
-	if ok {
+	if r, ok := s.in.recall(s.account, rel); ok {
 		return fileInfo{name: path.Base(rel), size: r.Size, mod: r.Mod}, nil
 	}
 	if size, started, ok := s.in.parts.stat(s.account, rel); ok {
@@ -215,10 +217,30 @@ func (s *InboxSession) Result(name string) (Result, bool) {
 	if err != nil {
 		return Result{}, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.results[rel]
-	return r, ok
+	return s.in.recall(s.account, rel)
+}
+
+func (in *Inbox) remember(account, rel string, r Result) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.recent) >= recentMax {
+		for k, v := range in.recent {
+			if time.Since(v.Mod) > recentFor || len(in.recent) >= recentMax {
+				delete(in.recent, k)
+			}
+		}
+	}
+	in.recent[account+"\x00"+rel] = r
+}
+
+func (in *Inbox) recall(account, rel string) (Result, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	r, ok := in.recent[account+"\x00"+rel]
+	if !ok || time.Since(r.Mod) > recentFor {
+		return Result{}, false
+	}
+	return r, true
 }
 
 // Partial returns the resumable size of the sender's interrupted upload of name and the

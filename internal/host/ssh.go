@@ -212,7 +212,7 @@ func (h *sendHandler) Request(name string, payload []byte) ([]byte, error) {
 		return sums(payload, func(p string) sshd.FileSum {
 			r, ok := h.s.Result(p)
 			if !ok {
-				return sshd.FileSum{Error: "no complete upload of that name on this connection"}
+				return sshd.FileSum{Error: "no recent complete upload of that name"}
 			}
 			return sshd.FileSum{Path: r.Path, Size: uint64(r.Size), SHA256: r.SHA256}
 		})
