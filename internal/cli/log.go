@@ -101,7 +101,11 @@ is detectable: 'buktu log verify' says where the chain breaks.`,
 			for _, p := range res.Problems {
 				fmt.Fprintf(e.stdout, "broken: %s\n", p)
 			}
-			fmt.Fprintf(e.stderr, "buktu: the activity log %s has been tampered with or damaged (%d problems)\n", path, len(res.Problems))
+			noun := "problems"
+			if len(res.Problems) == 1 {
+				noun = "problem"
+			}
+			fmt.Fprintf(e.stderr, "buktu: the activity log %s has been tampered with or damaged (%d %s)\n", path, len(res.Problems), noun)
 			return errFailed
 		},
 	}
