@@ -219,11 +219,11 @@ func (h *sendHandler) Request(name string, payload []byte) ([]byte, error) {
 	case sshd.ReqPartial:
 		return sums(payload, func(p string) sshd.FileSum { return partial(h.s.Partial(p)) })
 	case sshd.ReqNote:
-		var n sshd.NoteRequest
-		if err := sshd.Unmarshal(payload, &n); err != nil {
+		text, files, err := sshd.UnmarshalNote(payload)
+		if err != nil {
 			return nil, errors.New("bad note request")
 		}
-		name, err := h.s.Note(n.Text, n.Files)
+		name, err := h.s.Note(text, files)
 		if err != nil {
 			return nil, errors.New("the note could not be stored")
 		}
@@ -265,15 +265,15 @@ func (h *exchangeHandler) Request(name string, payload []byte) ([]byte, error) {
 const maxPaths = 4096
 
 func sums(payload []byte, one func(string) sshd.FileSum) ([]byte, error) {
-	var req sshd.PathsRequest
-	if err := sshd.Unmarshal(payload, &req); err != nil {
+	paths, err := sshd.UnmarshalPaths(payload)
+	if err != nil {
 		return nil, errors.New("bad request")
 	}
-	if len(req.Paths) > maxPaths {
+	if len(paths) > maxPaths {
 		return nil, fmt.Errorf("at most %d paths in one request", maxPaths)
 	}
-	out := make([]sshd.FileSum, len(req.Paths))
-	for i, p := range req.Paths {
+	out := make([]sshd.FileSum, len(paths))
+	for i, p := range paths {
 		out[i] = one(p)
 	}
 	return sshd.MarshalSums(out), nil

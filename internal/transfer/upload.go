@@ -192,7 +192,7 @@ func (c *Client) partials(jobs []job) map[string]sshd.FileSum {
 	if len(paths) == 0 {
 		return found
 	}
-	ok, reply, err := c.ssh.SendRequest(sshd.ReqPartial, true, sshd.Marshal(sshd.PathsRequest{Paths: paths}))
+	ok, reply, err := c.ssh.SendRequest(sshd.ReqPartial, true, sshd.MarshalPaths(paths))
 	if err != nil || !ok {
 		return found
 	}

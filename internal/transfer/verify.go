@@ -6,8 +6,12 @@ import (
 	"github.com/buktu/buktu/internal/sshd"
 )
 
-// verifyBatch is how many files one SHA-256 request checks at most.
-const verifyBatch = 512
+// verifyBatch is how many files one SHA-256 request checks at most, and verifyBytes how many
+// bytes of paths: SSH packets are at most 256 KiB, and the answer repeats each path.
+const (
+	verifyBatch = 512
+	verifyBytes = 64 << 10
+)
 
 // verifier checks finished files against the host's SHA-256 in batches: SSH global requests
 // go one at a time, so one per file would make thousands of small files wait on round trips.
@@ -40,14 +44,16 @@ func (v *verifier) run() {
 	defer close(v.done)
 	for p := range v.in {
 		batch := []pending{p}
+		size := len(p.r.Remote)
 	fill:
-		for len(batch) < verifyBatch {
+		for len(batch) < verifyBatch && size < verifyBytes {
 			select {
 			case q, ok := <-v.in:
 				if !ok {
 					break fill
 				}
 				batch = append(batch, q)
+				size += len(q.r.Remote)
 			default:
 				break fill
 			}
@@ -80,7 +86,7 @@ func (v *verifier) check(batch []pending) {
 
 // Sums asks the host for the size and SHA-256 of files, in one round trip.
 func (c *Client) Sums(paths []string) ([]sshd.FileSum, error) {
-	ok, reply, err := c.ssh.SendRequest(sshd.ReqSHA256, true, sshd.Marshal(sshd.PathsRequest{Paths: paths}))
+	ok, reply, err := c.ssh.SendRequest(sshd.ReqSHA256, true, sshd.MarshalPaths(paths))
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +106,7 @@ func (c *Client) Sums(paths []string) ([]sshd.FileSum, error) {
 // Note stores a note with a send, naming the files it goes with, and returns the note's name
 // in the inbox.
 func (c *Client) Note(text string, files []string) (string, error) {
-	ok, reply, err := c.ssh.SendRequest(sshd.ReqNote, true, sshd.Marshal(sshd.NoteRequest{Text: text, Files: files}))
+	ok, reply, err := c.ssh.SendRequest(sshd.ReqNote, true, sshd.MarshalNote(text, files))
 	if err != nil {
 		return "", err
 	}
