@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -153,6 +154,11 @@ An interrupted send resumes where it stopped: run the same command again.`,
 		}
 		p := e.meter(&f, "sent", false)
 		results, err := cl.Upload(e.ctx, args[1:], "", transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}})
+		for _, r := range results {
+			if r.Err == nil && r.Remote != r.Local && path.Base(r.Remote) != filepath.Base(r.Local) && !f.quiet {
+				fmt.Fprintf(e.stderr, "buktu: %s was taken on the host; sent as %s\n", filepath.Base(r.Local), r.Remote)
+			}
+		}
 		if err == nil && *note != "" {
 			var placed []string
 			for _, r := range results {
@@ -303,8 +309,14 @@ again.`,
 		if cl.Service != "" && cl.Service != "exchange" {
 			return withHint(fmt.Errorf("%s is the host's %s port, not its exchange port", t.Addr(), cl.Service), "use 'buktu send HOST FILE…' there, or the exchange port (1420)")
 		}
+		base := strings.Trim(t.Path, "/")
+		if base != "" && base != "." {
+			if err := cl.Mkdir(base, true); err != nil {
+				return fmt.Errorf("make folder %s on the host: %w", base, err)
+			}
+		}
 		p := e.meter(&f, "sent", false)
-		results, err := cl.Upload(e.ctx, args[:len(args)-1], strings.TrimPrefix(t.Path, "/"), transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}})
+		results, err := cl.Upload(e.ctx, args[:len(args)-1], base, transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}})
 		return e.finish(p, results, err)
 	}
 	return c

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/buktu/buktu/internal/auth"
 	"github.com/buktu/buktu/internal/config"
@@ -168,10 +169,31 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	var wg sync.WaitGroup
+	// The log is appended without a sync per record; syncing each second bounds what a
+	// power failure can take.
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-syncCtx.Done():
+				return
+			case <-t.C:
+				if err := activity.Sync(); err != nil {
+					log.Warn("sync activity log", "err", err)
+				}
+			}
+		}
+	})
 	errs := make([]error, len(services))
+	var served sync.WaitGroup
 	for i, s := range services {
-		wg.Go(func() { errs[i] = s.srv.Serve(ctx, s.ln) })
+		served.Go(func() { errs[i] = s.srv.Serve(ctx, s.ln) })
 	}
+	served.Wait()
+	stopSync()
 	wg.Wait()
 	log.Info("host stopped")
 	return errors.Join(errs...)
