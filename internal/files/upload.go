@@ -181,9 +181,10 @@ func (p *partials) openLocked(k, account, rel string, resume bool, limit int64) 
 		f.Close()
 		return nil, fmt.Errorf("truncate partial file: %w", err)
 	}
-	if err := p.writeMeta(k, m); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write partial meta: %w", err)
+	if flag&os.O_TRUNC != 0 {
+		// A fresh start: a meta file left by an earlier try no longer describes the data. The
+		// first checkpoint writes a new one; until then the resumable size is 0.
+		p.root.Remove(k + ".json")
 	}
 	u := &upload{p: p, key: k, account: account, path: rel, f: f, limit: limit,
 		resumed: m.Size, started: time.Now()}

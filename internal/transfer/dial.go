@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -36,9 +37,12 @@ type Options struct {
 // Client is a connection to a host's send or exchange port.
 type Client struct {
 	ssh     *ssh.Client
-	sftp    *sftp.Client
-	Service string // what the host says the port serves: "send" or "exchange"
+	sftp    *sftp.Client // the first SFTP session
+	Service string       // what the host says the port serves: "send" or "exchange"
 	Account string
+
+	mu       sync.Mutex     // guards sessions
+	sessions []*sftp.Client // more SFTP sessions on the same connection, for parallel files
 }
 
 // ErrHostKeyChanged is returned when a host's key is not the one pinned for it.
@@ -103,12 +107,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 			c.Service, c.Account = h.Service, h.Account
 		}
 	}
-	c.sftp, err = sftp.NewClient(sc,
-		sftp.MaxPacketUnchecked(128<<10),
-		sftp.UseConcurrentWrites(true),
-		sftp.UseConcurrentReads(true),
-		sftp.MaxConcurrentRequestsPerFile(64),
-	)
+	c.sftp, err = newSession(sc)
 	if err != nil {
 		sc.Close()
 		return nil, fmt.Errorf("start sftp on %s: %w", t.Addr(), err)
@@ -116,8 +115,42 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	return c, nil
 }
 
+func newSession(sc *ssh.Client) (*sftp.Client, error) {
+	return sftp.NewClient(sc,
+		sftp.MaxPacketUnchecked(128<<10),
+		sftp.UseConcurrentWrites(true),
+		sftp.UseConcurrentReads(true),
+		sftp.MaxConcurrentRequestsPerFile(64),
+	)
+}
+
+// session returns the i-th SFTP session, opening it on first use. An SFTP server handles
+// opens and closes in order, one at a time, within a session (pkg/sftp's as much as
+// OpenSSH's), so files go in parallel only over sessions of their own; they share the one
+// SSH connection and its login.
+func (c *Client) session(i int) (*sftp.Client, error) {
+	if i == 0 {
+		return c.sftp, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.sessions) < i {
+		s, err := newSession(c.ssh)
+		if err != nil {
+			return nil, fmt.Errorf("open another sftp session: %w", err)
+		}
+		c.sessions = append(c.sessions, s)
+	}
+	return c.sessions[i-1], nil
+}
+
 // Close ends the connection.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	for _, s := range c.sessions {
+		s.Close()
+	}
+	c.mu.Unlock()
 	c.sftp.Close()
 	return c.ssh.Close()
 }

@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
+
+	"github.com/pkg/sftp"
 )
 
 // partSuffix marks a download in progress: it is renamed to its name only when complete and
@@ -68,18 +70,25 @@ func (c *Client) Download(ctx context.Context, remotes []string, local string, o
 	if parallel <= 0 {
 		parallel = 8
 	}
+	v := newVerifier(c, c.placeDownload)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(parallel, max(len(jobs), 1)) {
+	for w := range min(parallel, max(len(jobs), 1)) {
 		wg.Go(func() {
+			sess, serr := c.session(w)
 			for i := range next {
 				bar := meter.Start(jobs[i].remote, jobs[i].size)
-				results[i] = c.downloadOne(jobs[i], bar)
+				if serr != nil {
+					results[i] = Result{Local: jobs[i].local, Remote: jobs[i].remote, Err: serr}
+					bar.Done(serr)
+					continue
+				}
+				results[i] = c.downloadOne(sess, jobs[i], bar)
 				if results[i].Err != nil {
 					bar.Done(results[i].Err)
 					continue
 				}
-				c.checkDownloads([]pending{{i, &results[i], bar}})
+				v.add(i, &results[i], bar)
 			}
 		})
 	}
@@ -91,24 +100,22 @@ func (c *Client) Download(ctx context.Context, remotes []string, local string, o
 	}
 	close(next)
 	wg.Wait()
+	v.close()
 	return results, ctx.Err()
 }
 
-// checkDownloads checks downloaded files against the host's SHA-256 and gives the good ones
-// their names.
-func (c *Client) checkDownloads(batch []pending) {
-	(&verifier{c: c}).check(batch)
-	for _, p := range batch {
-		part := p.r.Local + partSuffix
-		if p.r.Err != nil {
-			if p.r.Resumed > 0 {
-				os.Remove(part) // what was resumed did not match: start afresh next time
-			}
-			continue
+// placeDownload gives a checked download its name; one that failed the check after a resume
+// is removed, so the next try starts afresh.
+func (c *Client) placeDownload(p pending) {
+	part := p.r.Local + partSuffix
+	if p.r.Err != nil {
+		if p.r.Resumed > 0 {
+			os.Remove(part)
 		}
-		if err := os.Rename(part, p.r.Local); err != nil {
-			p.r.Err = err
-		}
+		return
+	}
+	if err := os.Rename(part, p.r.Local); err != nil {
+		p.r.Err = err
 	}
 }
 
@@ -125,7 +132,7 @@ func pathRel(base, p string) string {
 }
 
 // downloadOne fetches one file into its partial name, continuing what an earlier try left.
-func (c *Client) downloadOne(j job, bar Bar) Result {
+func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 	r := Result{Local: j.local, Remote: j.remote, Size: j.size}
 	if err := os.MkdirAll(filepath.Dir(j.local), 0o755); err != nil {
 		r.Err = err
@@ -157,7 +164,7 @@ func (c *Client) downloadOne(j job, bar Bar) Result {
 	lf.Seek(offset, io.SeekStart)
 	r.Resumed = offset
 	bar.SetCurrent(offset)
-	rf, err := c.sftp.Open(j.remote)
+	rf, err := sess.Open(j.remote)
 	if err != nil {
 		r.Err = fmt.Errorf("open on the host: %w", err)
 		return r

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/pkg/sftp"
+
 	"github.com/buktu/buktu/internal/sshd"
 )
 
@@ -138,19 +140,25 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 	defer stop()
 	partials := c.partials(jobs)
 	results := make([]Result, len(jobs))
-	v := newVerifier(c)
+	v := newVerifier(c, nil)
 	parallel := o.Parallel
 	if parallel <= 0 {
 		parallel = 8
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(parallel, max(len(jobs), 1)) {
+	for w := range min(parallel, max(len(jobs), 1)) {
 		wg.Go(func() {
+			sess, err := c.session(w)
 			for i := range next {
 				j := jobs[i]
 				bar := meter.Start(j.remote, j.size)
-				r := c.uploadOne(ctx, j, partials[j.remote], bar)
+				if err != nil {
+					results[i] = Result{Local: j.local, Remote: j.remote, Err: err}
+					bar.Done(err)
+					continue
+				}
+				r := c.uploadOne(sess, j, partials[j.remote], bar)
 				results[i] = r
 				if r.Err != nil {
 					bar.Done(r.Err)
@@ -222,7 +230,7 @@ func (h *hashReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (c *Client) uploadOne(ctx context.Context, j job, partial sshd.FileSum, bar Bar) Result {
+func (c *Client) uploadOne(sess *sftp.Client, j job, partial sshd.FileSum, bar Bar) Result {
 	r := Result{Local: j.local, Remote: j.remote, Size: j.size}
 	f, err := os.Open(j.local)
 	if err != nil {
@@ -245,7 +253,7 @@ func (c *Client) uploadOne(ctx context.Context, j job, partial sshd.FileSum, bar
 	if offset > 0 {
 		flags = os.O_WRONLY | os.O_CREATE // no truncation: the host continues the partial file
 	}
-	rf, err := c.sftp.OpenFile(j.remote, flags)
+	rf, err := sess.OpenFile(j.remote, flags)
 	if err != nil {
 		r.Err = fmt.Errorf("open on the host: %w", err)
 		return r

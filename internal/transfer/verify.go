@@ -16,9 +16,10 @@ const (
 // verifier checks finished files against the host's SHA-256 in batches: SSH global requests
 // go one at a time, so one per file would make thousands of small files wait on round trips.
 type verifier struct {
-	c    *Client
-	in   chan pending
-	done chan struct{}
+	c     *Client
+	after func(pending) // runs once a file is checked, before its bar is done; may be nil
+	in    chan pending
+	done  chan struct{}
 }
 
 type pending struct {
@@ -27,8 +28,8 @@ type pending struct {
 	bar Bar
 }
 
-func newVerifier(c *Client) *verifier {
-	v := &verifier{c: c, in: make(chan pending, verifyBatch), done: make(chan struct{})}
+func newVerifier(c *Client, after func(pending)) *verifier {
+	v := &verifier{c: c, after: after, in: make(chan pending, verifyBatch), done: make(chan struct{})}
 	go v.run()
 	return v
 }
@@ -79,6 +80,9 @@ func (v *verifier) check(batch []pending) {
 				sums[i].Size, sums[i].SHA256, p.r.Size, p.r.SHA256)
 		default:
 			p.r.Remote = sums[i].Path
+		}
+		if v.after != nil {
+			v.after(p)
 		}
 		p.bar.Done(p.r.Err)
 	}
