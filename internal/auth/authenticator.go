@@ -116,6 +116,11 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 		return Account{}, ctx.Err() // abandoned, not decided
 	case err != nil:
 		return Account{}, a.refuse(d, ReasonError, err)
+	}
+	if !exists || !ok || name == GuestName || acct.PasswordHash == "" || acct.Disabled {
+		a.throttle.fail(name, remote)
+	}
+	switch {
 	case name == GuestName:
 		return Account{}, a.refuse(d, ReasonGuestDisabled, ErrDenied)
 	case !exists:

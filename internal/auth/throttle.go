@@ -84,22 +84,28 @@ func (t *Throttle) now() time.Time {
 	return time.Now()
 }
 
-// begin checks that account and remote may try to log in now and, if so, counts the attempt
-// as a failure until succeed clears it, so that attempts made in parallel are counted too.
+// begin checks that account and remote may try to log in now; fail counts the attempt once it
+// has failed.
 func (t *Throttle) begin(account string, remote netip.Addr) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	ak, rk := accountKey(account), addrKey(remote)
-	if err := t.checkLocked(&t.accounts, ak, now); err != nil {
+	if err := t.checkLocked(&t.accounts, accountKey(account), now); err != nil {
 		return err
 	}
-	if err := t.checkLocked(&t.addrs, rk, now); err != nil {
-		return err
-	}
-	t.failLocked(&t.accounts, ak, now)
-	t.failLocked(&t.addrs, rk, now)
-	return nil
+	return t.checkLocked(&t.addrs, addrKey(remote), now)
+}
+
+// fail counts a failed attempt against account and remote. Attempts are counted once they
+// fail, not when they start: right passwords that arrive together (a client's connection pool,
+// people behind one NAT) must not throttle each other. Guesses in flight at once stay bounded
+// by the hashing limit, the connections per address and the tries per connection.
+func (t *Throttle) fail(account string, remote netip.Addr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	t.failLocked(&t.accounts, accountKey(account), now)
+	t.failLocked(&t.addrs, addrKey(remote), now)
 }
 
 // checkAddr checks remote without counting an attempt.

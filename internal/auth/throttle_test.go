@@ -68,7 +68,7 @@ func TestThrottleGrowthAndLock(t *testing.T) {
 		{15 * time.Minute, true},
 	}
 	for i, want := range wants {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatalf("attempt %d: begin = %v; want allowed", i+1, err)
 		}
 		got, locked := retryAfter(t, peek(th, "bob", addr1))
@@ -79,7 +79,7 @@ func TestThrottleGrowthAndLock(t *testing.T) {
 	}
 	// The lock has run out, and so have the failures.
 	for i := range 3 {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatalf("after the lock, attempt %d = %v; want allowed", i+1, err)
 		}
 	}
@@ -90,7 +90,7 @@ func TestThrottleMaxDelay(t *testing.T) {
 	th := &Throttle{Now: c.Now, Free: 1, BaseDelay: time.Minute, MaxDelay: 3 * time.Minute, LockAfter: 100}
 	var got []time.Duration
 	for range 5 {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatal(err)
 		}
 		d, _ := retryAfter(t, peek(th, "bob", addr1))
@@ -126,7 +126,7 @@ func TestThrottleKeys(t *testing.T) {
 			th := &Throttle{Now: c.Now, Free: 2}
 			a1, a2 := netip.MustParseAddr(tt.addr1), netip.MustParseAddr(tt.addr2)
 			for range 3 {
-				if err := th.begin(tt.acct1, a1); err != nil {
+				if err := failAttempt(th, tt.acct1, a1); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -143,7 +143,7 @@ func TestThrottleSuccessClears(t *testing.T) {
 	c := newClock()
 	th := &Throttle{Now: c.Now, Free: 2}
 	for range 3 {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -151,7 +151,7 @@ func TestThrottleSuccessClears(t *testing.T) {
 		t.Fatal("attempt after 3 failures was allowed; want throttled")
 	}
 	th.succeed("bob", addr1, true)
-	if err := th.begin("bob", addr1); err != nil {
+	if err := failAttempt(th, "bob", addr1); err != nil {
 		t.Errorf("begin after a success = %v; want allowed", err)
 	}
 }
@@ -160,7 +160,7 @@ func TestThrottleSuccessKeepsAddress(t *testing.T) {
 	c := newClock()
 	th := &Throttle{Now: c.Now, Free: 2}
 	for range 3 {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,13 +174,13 @@ func TestThrottleWindowForgets(t *testing.T) {
 	c := newClock()
 	th := &Throttle{Now: c.Now, Free: 2, Window: time.Minute}
 	for range 3 {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.Advance(time.Minute + time.Nanosecond)
 	for i := range 3 {
-		if err := th.begin("bob", addr1); err != nil {
+		if err := failAttempt(th, "bob", addr1); err != nil {
 			t.Fatalf("attempt %d after a quiet window = %v; want allowed", i+1, err)
 		}
 	}
@@ -191,7 +191,7 @@ func TestThrottleEviction(t *testing.T) {
 	th := &Throttle{Now: c.Now, MaxEntries: 5}
 	for i := range 50 {
 		a := netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})
-		if err := th.begin(fmt.Sprintf("user%d", i), a); err != nil {
+		if err := failAttempt(th, fmt.Sprintf("user%d", i), a); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -210,12 +210,12 @@ func TestThrottlePrunesForgotten(t *testing.T) {
 	c := newClock()
 	th := &Throttle{Now: c.Now, Window: time.Minute}
 	for i := range 10 {
-		if err := th.begin(fmt.Sprintf("user%d", i), netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})); err != nil {
+		if err := failAttempt(th, fmt.Sprintf("user%d", i), netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.Advance(2 * time.Minute)
-	if err := th.begin("new", addr1); err != nil {
+	if err := failAttempt(th, "new", addr1); err != nil {
 		t.Fatal(err)
 	}
 	if got, got2 := th.accounts.len(), th.addrs.len(); got != 1 || got2 != 1 {
@@ -228,4 +228,13 @@ func TestThrottledErrorText(t *testing.T) {
 	if got, want := err.Error(), "auth: too many failed logins: account bob locked for 2s"; got != want {
 		t.Errorf("Error() = %q; want %q", got, want)
 	}
+}
+
+// failAttempt is a login attempt that fails as soon as it is allowed.
+func failAttempt(th *Throttle, account string, remote netip.Addr) error {
+	if err := th.begin(account, remote); err != nil {
+		return err
+	}
+	th.fail(account, remote)
+	return nil
 }

@@ -183,12 +183,17 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 	if fi, err := s.x.root.Stat(path.Dir(rel)); err != nil || !fi.IsDir() {
 		return nil, ErrNotFound
 	}
+	var base func() (*os.File, error)
 	if fi, err := s.x.root.Lstat(rel); err == nil {
 		if !fi.Mode().IsRegular() || !s.access.Delete {
 			return nil, ErrDenied
 		}
+		if resume {
+			// Appending (OpenSSH's reput) continues the file that stat reported.
+			base = func() (*os.File, error) { return s.x.root.Open(rel) }
+		}
 	}
-	u, err := s.x.parts.openUpload(s.account, rel, resume, s.x.opts.MaxFileSize)
+	u, err := s.x.parts.openUpload(s.account, rel, resume, s.x.opts.MaxFileSize, base)
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,13 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 	if rel == "." {
 		return nil, ErrDenied
 	}
-	u, err := s.in.parts.openUpload(s.account, rel, resume, s.in.opts.MaxFileSize)
+	var base func() (*os.File, error)
+	if r, ok := s.in.recall(s.account, rel); ok && resume {
+		// The sender was told (by stat) of this recent upload and appends to it; the result
+		// is placed under a new name, as always.
+		base = func() (*os.File, error) { return s.in.root.Open(path.Join(s.account, r.Path)) }
+	}
+	u, err := s.in.parts.openUpload(s.account, rel, resume, s.in.opts.MaxFileSize, base)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -49,4 +50,6 @@ func Clean(name string, maxLen int) (string, error) {
 	return p, nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// isControl reports C0 and C1 control characters and DEL: they can move a terminal's cursor
+// or start an escape sequence when a name is listed.
+func isControl(r rune) bool { return unicode.IsControl(r) }

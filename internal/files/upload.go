@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -134,8 +135,10 @@ type upload struct {
 	writeErr    error
 }
 
-// openUpload starts, or with resume continues, account's upload of rel.
-func (p *partials) openUpload(account, rel string, resume bool, limit int64) (*upload, error) {
+// openUpload starts, or with resume continues, account's upload of rel. A non-nil base is a
+// complete file the client was told of (by stat) and means to append to, as OpenSSH's reput
+// does: the upload then starts as a copy of it.
+func (p *partials) openUpload(account, rel string, resume bool, limit int64, base func() (*os.File, error)) (*upload, error) {
 	k := p.key(account, rel)
 	p.mu.Lock()
 	if _, busy := p.active[k]; busy {
@@ -144,7 +147,7 @@ func (p *partials) openUpload(account, rel string, resume bool, limit int64) (*u
 	}
 	p.active[k] = struct{}{}
 	p.mu.Unlock()
-	u, err := p.openLocked(k, account, rel, resume, limit)
+	u, err := p.openLocked(k, account, rel, resume, limit, base)
 	if err != nil {
 		p.release(k)
 		return nil, err
@@ -158,9 +161,12 @@ func (p *partials) release(k string) {
 	p.mu.Unlock()
 }
 
-func (p *partials) openLocked(k, account, rel string, resume bool, limit int64) (*upload, error) {
+func (p *partials) openLocked(k, account, rel string, resume bool, limit int64, base func() (*os.File, error)) (*upload, error) {
 	m := meta{Account: account, Path: rel, Started: time.Now().UTC()}
 	flag := os.O_RDWR | os.O_CREATE | os.O_TRUNC
+	if resume && base != nil {
+		return p.openFrom(k, m, limit, base)
+	}
 	if resume {
 		if old, err := p.readMeta(k); err == nil && old.Account == account && old.Path == rel {
 			m = old
@@ -186,7 +192,36 @@ func (p *partials) openLocked(k, account, rel string, resume bool, limit int64) 
 		// first checkpoint writes a new one; until then the resumable size is 0.
 		p.root.Remove(k + ".json")
 	}
-	u := &upload{p: p, key: k, account: account, path: rel, f: f, limit: limit,
+	return p.newUpload(k, m, f, h, limit), nil
+}
+
+// openFrom starts an upload as a copy of a complete file, to be appended to.
+func (p *partials) openFrom(k string, m meta, limit int64, base func() (*os.File, error)) (*upload, error) {
+	src, err := base()
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	f, err := p.root.OpenFile(k+".part", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open partial file: %w", err)
+	}
+	p.root.Remove(k + ".json")
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), src)
+	if err == nil && limit > 0 && n > limit {
+		err = ErrTooLarge
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("copy the file to append to: %w", err)
+	}
+	m.Size = n
+	return p.newUpload(k, m, f, h, limit), nil
+}
+
+func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit int64) *upload {
+	u := &upload{p: p, key: k, account: m.Account, path: m.Path, f: f, limit: limit,
 		resumed: m.Size, started: time.Now()}
 	u.tr = newTracker(f, h, m.Size)
 	u.tr.every = checkpointEvery
@@ -196,11 +231,11 @@ func (p *partials) openLocked(k, account, rel string, resume bool, limit int64) 
 		}
 		m.Size, m.State = n, state
 		if err := p.writeMeta(k, m); err != nil {
-			p.log.Warn("checkpoint partial upload", "path", rel, "err", err)
+			p.log.Warn("checkpoint partial upload", "path", m.Path, "err", err)
 		}
 	}
 	u.tr.start()
-	return u, nil
+	return u
 }
 
 // WriteAt writes data at off, as an SFTP write request asks.

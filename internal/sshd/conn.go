@@ -216,9 +216,10 @@ func refuse(conn *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.
 		if err != nil {
 			continue
 		}
-		go ssh.DiscardRequests(creqs)
+		// The message goes first: refusing the client's subsystem request may make it hang up.
 		io.WriteString(ch.Stderr(), "buktu: "+msg+"\n")
 		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{1}))
+		go ssh.DiscardRequests(creqs)
 		ch.Close()
 	}
 }

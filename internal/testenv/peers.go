@@ -51,8 +51,9 @@ func SFTP(t testing.TB, addr string, a Account, batch string) (string, int) {
 	if err := os.WriteFile(bf, []byte(batch), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"-P", port, "-b", bf}, opts...)
-	args = append(args, a.User+"@"+host)
+	// ssh takes the first value given for an option, and sftp's -b adds BatchMode=yes, which
+	// rules out the askpass password: opts go first.
+	args := append(opts, "-P", port, "-b", bf, a.User+"@"+host)
 	out, errOut, code := Run(t, "sftp", "", env, args...)
 	return out + errOut, code
 }
@@ -79,13 +80,15 @@ func Rclone(t testing.TB, addr string, a Account, args ...string) (string, int) 
 	t.Helper()
 	Require(t, "rclone")
 	host, port := hostPort(addr)
-	obscured, _, code := Run(t, "rclone", "", nil, "obscure", a.Password)
-	if code != 0 {
-		t.Fatalf("rclone obscure failed")
-	}
-	remote := ":sftp,host=" + host + ",port=" + port + ",user=" + a.User + ",pass=" + strings.TrimSpace(obscured)
+	remote := ":sftp,host=" + host + ",port=" + port + ",user=" + a.User
 	if a.KeyFile != "" {
-		remote = ":sftp,host=" + host + ",port=" + port + ",user=" + a.User + ",key_file=" + a.KeyFile
+		remote += ",key_file=" + a.KeyFile
+	} else {
+		obscured, _, code := Run(t, "rclone", "", nil, "obscure", a.Password)
+		if code != 0 {
+			t.Fatalf("rclone obscure failed")
+		}
+		remote += ",pass=" + strings.TrimSpace(obscured)
 	}
 	remote += ":"
 	full := []string{"--config", filepath.Join(t.TempDir(), "rclone.conf"), "--low-level-retries", "1", "--retries", "1"}

@@ -81,7 +81,16 @@ const Config = "[listen]\naddress = \"127.0.0.1\"\nbase_port = 0\n"
 // until it listens.
 func StartHost(t testing.TB, extra string) *Host {
 	t.Helper()
-	dir := t.TempDir()
+	return StartHostIn(t, t.TempDir(), extra)
+}
+
+// StartHostIn is StartHost on the data directory dir, which is created if missing: a test
+// that watches the folders around the data directory chooses where it lies.
+func StartHostIn(t testing.TB, dir, extra string) *Host {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "buktu.toml"), []byte(Config+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +172,17 @@ func (h *Host) stop(cmd *exec.Cmd, exited chan struct{}) {
 // Stop stops the host with SIGTERM and waits for it.
 func (h *Host) Stop() { h.stop(h.cmd, h.exited) }
 
+// Signal sends sig to the host process.
+func (h *Host) Signal(sig os.Signal) { h.cmd.Process.Signal(sig) }
+
 // Kill stops the host with SIGKILL, as a crash would.
 func (h *Host) Kill() {
 	h.cmd.Process.Kill()
 	<-h.exited
 }
+
+// PID returns the process id of the running host.
+func (h *Host) PID() int { return h.cmd.Process.Pid }
 
 // Exited is closed when the host process has ended.
 func (h *Host) Exited() <-chan struct{} { return h.exited }

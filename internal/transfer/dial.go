@@ -101,11 +101,17 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	nc.SetDeadline(time.Time{})
 	sc := ssh.NewClient(conn, chans, reqs)
 	c := &Client{ssh: sc}
-	if ok, reply, err := sc.SendRequest(sshd.ReqHello, true, nil); err == nil && ok {
+	ok, reply, err := sc.SendRequest(sshd.ReqHello, true, nil)
+	switch {
+	case err == nil && ok:
 		var h sshd.HelloReply
 		if sshd.Unmarshal(reply, &h) == nil {
 			c.Service, c.Account = h.Service, h.Account
 		}
+	case err == nil && len(reply) > 0:
+		// The host took the login but refuses the session, and says why.
+		sc.Close()
+		return nil, fmt.Errorf("%s refused the session: %s", t.Addr(), reply)
 	}
 	c.sftp, err = newSession(sc)
 	if err != nil {
