@@ -159,9 +159,7 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 // finishing at once cannot overwrite each other.
 func (s *InboxSession) place(part, rel string) (string, error) {
 	dir, file := path.Split(path.Join(s.account, rel))
-	if err := s.in.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
-		return "", fmt.Errorf("make inbox folder: %w", err)
-	}
+	madeDir := false
 	ext := path.Ext(file)
 	stem := strings.TrimSuffix(file, ext)
 	if stem == "" { // ".bashrc" keeps its name whole
@@ -177,6 +175,15 @@ func (s *InboxSession) place(part, rel string) (string, error) {
 		if err == nil {
 			s.in.root.Remove(part)
 			return target, nil
+		}
+		if errors.Is(err, fs.ErrNotExist) && !madeDir {
+			// The folder is made only when missing: most files land in one that exists.
+			if err := s.in.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
+				return "", fmt.Errorf("make inbox folder: %w", err)
+			}
+			madeDir = true
+			i--
+			continue
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("place upload: %w", err)

@@ -130,6 +130,7 @@ type upload struct {
 
 	mu          sync.Mutex // guards the fields below
 	interrupted bool
+	metaWritten bool // a meta file exists for this upload
 	rehash      bool // a write landed in the resumed prefix, so its saved hash no longer holds
 	closed      bool
 	writeErr    error
@@ -163,23 +164,38 @@ func (p *partials) release(k string) {
 
 func (p *partials) openLocked(k, account, rel string, resume bool, limit int64, base func() (*os.File, error)) (*upload, error) {
 	m := meta{Account: account, Path: rel, Started: time.Now().UTC()}
-	flag := os.O_RDWR | os.O_CREATE | os.O_TRUNC
 	if resume && base != nil {
 		return p.openFrom(k, m, limit, base)
 	}
 	if resume {
 		if old, err := p.readMeta(k); err == nil && old.Account == account && old.Path == rel {
-			m = old
-			flag = os.O_RDWR | os.O_CREATE
+			if u, err := p.continueUpload(k, old, limit); err == nil {
+				return u, nil
+			}
 		}
 	}
-	f, err := p.root.OpenFile(k+".part", flag, 0o600)
+	// A fresh start. The meta file exists only while its partial file does, so a partial
+	// file created here has none; one left by an earlier try is started afresh.
+	f, err := p.root.OpenFile(k+".part", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		p.root.Remove(k + ".json")
+		f, err = p.root.OpenFile(k+".part", os.O_RDWR|os.O_TRUNC, 0o600)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open partial file: %w", err)
 	}
+	return p.newUpload(k, m, f, sha256.New(), limit), nil
+}
+
+// continueUpload reopens a partial upload at the offset its meta file vouches for.
+func (p *partials) continueUpload(k string, m meta, limit int64) (*upload, error) {
 	h, err := restoreHash(m.State)
 	if err != nil {
-		m.Size, h = 0, sha256.New()
+		return nil, err
+	}
+	f, err := p.root.OpenFile(k+".part", os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
 	}
 	// What lies past the last checkpoint may have holes (requests arrive out of order) or may
 	// not have reached the disk: drop it, so the resumable size is a true prefix.
@@ -187,12 +203,9 @@ func (p *partials) openLocked(k, account, rel string, resume bool, limit int64, 
 		f.Close()
 		return nil, fmt.Errorf("truncate partial file: %w", err)
 	}
-	if flag&os.O_TRUNC != 0 {
-		// A fresh start: a meta file left by an earlier try no longer describes the data. The
-		// first checkpoint writes a new one; until then the resumable size is 0.
-		p.root.Remove(k + ".json")
-	}
-	return p.newUpload(k, m, f, h, limit), nil
+	u := p.newUpload(k, m, f, h, limit)
+	u.metaWritten = true
+	return u, nil
 }
 
 // openFrom starts an upload as a copy of a complete file, to be appended to.
@@ -202,11 +215,11 @@ func (p *partials) openFrom(k string, m meta, limit int64, base func() (*os.File
 		return nil, err
 	}
 	defer src.Close()
+	p.root.Remove(k + ".json")
 	f, err := p.root.OpenFile(k+".part", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open partial file: %w", err)
 	}
-	p.root.Remove(k + ".json")
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), src)
 	if err == nil && limit > 0 && n > limit {
@@ -232,7 +245,9 @@ func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit in
 		m.Size, m.State = n, state
 		if err := p.writeMeta(k, m); err != nil {
 			p.log.Warn("checkpoint partial upload", "path", m.Path, "err", err)
+			return
 		}
+		u.metaWritten = true // read by Close only after the tracker has stopped
 	}
 	u.tr.start()
 	return u
@@ -325,13 +340,17 @@ func (u *upload) Close() error {
 		u.report(t)
 		return fmt.Errorf("finish upload: %w", err)
 	}
+	// The meta file goes first: it must never outlive its partial file, or a later upload
+	// of the same name would trust it.
+	if u.metaWritten {
+		u.p.root.Remove(u.key + ".json")
+	}
 	final, err := u.place(u.key + ".part")
 	if err != nil {
 		t.Size, t.Duration = n, time.Since(u.started)
 		u.report(t)
 		return err
 	}
-	u.p.root.Remove(u.key + ".json")
 	t.Path, t.Size, t.SHA256, t.Complete, t.Duration = final, n, hex.EncodeToString(sum), true, time.Since(u.started)
 	u.report(t)
 	return nil
