@@ -3,6 +3,8 @@ package cli
 import (
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +25,9 @@ func dataDir(flag string) (string, error) {
 	}
 	return host.DefaultDataDir()
 }
+
+// hostMemoryLimit is the host's soft memory limit unless GOMEMLIMIT says otherwise.
+const hostMemoryLimit = 40 << 20
 
 func (e *env) serveCmd() *cobra.Command {
 	c := &cobra.Command{
@@ -60,6 +65,11 @@ SIGINT or SIGTERM stops it: no new sessions; running transfers get the shutdown 
 		log, err := e.logger(cfg.Log)
 		if err != nil {
 			return err
+		}
+		if os.Getenv("GOMEMLIMIT") == "" {
+			// A soft limit makes the collector work harder before the host grows past what a
+			// small machine can give it; GOMEMLIMIT overrides it.
+			debug.SetMemoryLimit(hostMemoryLimit)
 		}
 		return host.Run(e.ctx, host.Options{DataDir: dir, ConfigPath: *cfgPath, Out: e.stdout, Logger: log})
 	}
