@@ -31,8 +31,20 @@ type Config struct {
 	Listen  Listen  `toml:"listen"`
 	Folders Folders `toml:"folders"`
 	Limits  Limits  `toml:"limits"`
+	Screen  Screen  `toml:"screen"`
 	Log     Log     `toml:"log"`
 	Hooks   Hooks   `toml:"hooks"`
+}
+
+// Screen says which screen the Control and Observe ports share and how.
+type Screen struct {
+	Display     string   `toml:"display"`
+	Geometry    string   `toml:"geometry"`
+	Session     []string `toml:"session"`
+	Name        string   `toml:"name"`
+	VNCPassword string   `toml:"vnc_password"`
+	MaxCutText  int      `toml:"max_cut_text"`
+	MaxViewers  int      `toml:"max_viewers_per_address"`
 }
 
 // Listen says where each service listens.
@@ -108,7 +120,8 @@ func Defaults() Config {
 			ShutdownGrace:         Duration(10 * time.Second),
 			MaxPathLength:         1024,
 		},
-		Log: Log{Format: "auto", Level: "info"},
+		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
+		Log:    Log{Format: "auto", Level: "info"},
 	}
 }
 
@@ -159,6 +172,12 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(s.v); err != nil {
 			return fmt.Errorf("listen.%s %q is not host:port (for example \"127.0.0.1:2419\" or \":2419\")", s.key, s.v)
 		}
+	}
+	if _, _, err := c.Screen.Size(); err != nil {
+		return err
+	}
+	if c.Screen.MaxCutText < 1 || c.Screen.MaxViewers < 1 {
+		return errors.New("screen: max_cut_text and max_viewers_per_address must be 1 or more")
 	}
 	switch c.Log.Format {
 	case "auto", "text", "json":
@@ -223,4 +242,15 @@ func Folder(dataDir, configured string) string {
 		return configured
 	}
 	return filepath.Join(dataDir, configured)
+}
+
+// Size parses the geometry of a virtual display, such as "1920x1080".
+func (s Screen) Size() (w, h int, err error) {
+	ws, hs, ok := strings.Cut(s.Geometry, "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil || w < 64 || h < 64 || w > 8192 || h > 8192 {
+		return 0, 0, fmt.Errorf("screen.geometry %q: use WIDTHxHEIGHT, each 64 to 8192, such as \"1920x1080\"", s.Geometry)
+	}
+	return w, h, nil
 }

@@ -1,0 +1,276 @@
+// Package screen runs the capture loop: it captures a display over and over, finds what
+// changed with frame.Diff, and publishes the newest frame with its damage for any number of
+// viewers, none of whom can slow it down. It also passes keyboard, pointer, clipboard and
+// cursor calls through to the display, so a server needs only a Screen.
+//
+// It leaves talking to the X server to package x11, starting one to package xvfb, and
+// turning frames into bytes for viewers to the rfb packages.
+package screen
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/buktu/buktu/internal/frame"
+)
+
+// Defaults for Options left zero.
+const (
+	DefaultInterval = 16 * time.Millisecond
+	DefaultHistory  = 64
+	// DefaultIdleInterval is the pause between captures once nothing changes, when the
+	// display gives no change hints; with hints the pause is DefaultHintedIdleInterval.
+	DefaultIdleInterval       = 250 * time.Millisecond
+	DefaultHintedIdleInterval = time.Second
+)
+
+// busyFor is how long the loop keeps capturing at full rate after the last change.
+const busyFor = time.Second
+
+// ErrStopped is returned by Update once Run has returned.
+var ErrStopped = errors.New("screen: capture stopped")
+
+// Source is the display a Screen captures and passes input to; *x11.Conn is one.
+type Source interface {
+	// Capture copies the whole screen into dst, resizing dst when needed.
+	Capture(dst *frame.Frame) error
+	// Wake receives after the screen may have changed; nil when the display gives no hints.
+	Wake() <-chan struct{}
+	Size() (w, h int)
+	CursorSerial() uint32
+	Cursor() (img *frame.Frame, serial uint32, hotX, hotY int, err error)
+	Key(keysym uint32, down bool) error
+	KeyScancode(scancode uint32, down bool) error
+	Pointer(buttons uint8, x, y int) error
+	ReleaseAll() error
+	SetClipboard(text string) error
+	Clipboard() <-chan string
+	IdleTime() (time.Duration, error)
+	Resize(w, h int) error
+}
+
+// Options tune a Screen. The zero value means the defaults.
+type Options struct {
+	// Interval is the least time between two captures: the loop captures this often while
+	// the screen changes (and while viewers wait, when the display gives no hints).
+	// Default 16 ms, about 60 frames a second.
+	Interval time.Duration
+	// IdleInterval is the time between captures once nothing changed for a second and no
+	// viewer needs a faster look. Default DefaultIdleInterval, or DefaultHintedIdleInterval
+	// when the display's Wake hints end the pause as soon as something is drawn.
+	IdleInterval time.Duration
+	// Tile is the tile size frame.Diff compares; default frame.DefaultTile.
+	Tile int
+	// History is how many recent damage regions are kept: a viewer further behind gets the
+	// whole screen. Default 64.
+	History int
+	// Logger receives Debug detail per capture; nil discards.
+	Logger *slog.Logger
+}
+
+// Screen is the capture loop and the newest published state. Its methods are safe for
+// concurrent use.
+type Screen struct {
+	src    Source
+	opts   Options
+	hinted bool
+	log    *slog.Logger
+	waited chan struct{} // capacity 1: a viewer started waiting
+
+	mu      sync.Mutex // guards the fields below; Run, the only writer of cur, reads it freely
+	cur     *frame.Frame
+	lent    bool // cur has been handed to a viewer, so it can never be captured into again
+	seq     uint64
+	history []entry // damage of the newest sequence numbers, oldest first
+	changed chan struct{}
+	waiting int // viewers blocked in Update
+	stopped bool
+	cursor  uint32
+}
+
+// entry is the damage one sequence number brought.
+type entry struct {
+	seq    uint64
+	damage frame.Region
+}
+
+// New returns a Screen capturing src. Nothing is captured until Run.
+func New(src Source, opts Options) *Screen {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	hinted := src.Wake() != nil
+	if opts.IdleInterval <= 0 {
+		opts.IdleInterval = DefaultIdleInterval
+		if hinted {
+			opts.IdleInterval = DefaultHintedIdleInterval
+		}
+	}
+	if opts.Tile <= 0 {
+		opts.Tile = frame.DefaultTile
+	}
+	if opts.History <= 0 {
+		opts.History = DefaultHistory
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Screen{
+		src: src, opts: opts, hinted: hinted, log: log,
+		waited:  make(chan struct{}, 1),
+		changed: make(chan struct{}),
+		cursor:  src.CursorSerial(),
+	}
+}
+
+// Run captures until ctx ends or a capture fails, and returns why. Viewers blocked in
+// Update then get ErrStopped.
+func (s *Screen) Run(ctx context.Context) error {
+	defer s.stop()
+	spare := &frame.Frame{}
+	var last, lastChange time.Time
+	for {
+		if err := s.pause(ctx, last, lastChange); err != nil {
+			return err
+		}
+		last = time.Now()
+		if err := s.src.Capture(spare); err != nil {
+			return err
+		}
+		// Only this goroutine writes s.cur, so it may read it unlocked.
+		damage := frame.Diff(s.cur, spare, s.opts.Tile)
+		cursor := s.src.CursorSerial()
+		if damage.Empty() && cursor == s.cursor {
+			continue
+		}
+		s.mu.Lock()
+		if !damage.Empty() {
+			old, lent := s.cur, s.lent
+			s.cur, s.lent = spare, false
+			// A frame no viewer saw can be captured into again; one a viewer holds is
+			// left to it, and the next capture gets a fresh frame.
+			spare = &frame.Frame{}
+			if old != nil && !lent {
+				spare = old
+			}
+		}
+		s.cursor = cursor
+		s.publishLocked(damage)
+		s.mu.Unlock()
+		lastChange = last
+		s.log.Debug("screen changed", "seq", s.seq, "damage", damage.Bounds().String())
+	}
+}
+
+// publishLocked makes cur, with damage, the newest state and wakes waiting viewers.
+func (s *Screen) publishLocked(damage frame.Region) {
+	s.seq++
+	if len(s.history) == s.opts.History {
+		s.history = append(s.history[:0], s.history[1:]...)
+	}
+	s.history = append(s.history, entry{s.seq, damage})
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// pause waits until the next capture is due: Interval after the last one while the screen
+// changes or (without hints) viewers wait, IdleInterval otherwise, cut short by a hint.
+func (s *Screen) pause(ctx context.Context, last, lastChange time.Time) error {
+	if last.IsZero() {
+		return ctx.Err()
+	}
+	for {
+		s.mu.Lock()
+		waiting := s.waiting > 0
+		s.mu.Unlock()
+		busy := time.Since(lastChange) < busyFor || waiting && !s.hinted
+		wait := s.opts.IdleInterval
+		if busy {
+			wait = s.opts.Interval
+		}
+		timer := time.NewTimer(time.Until(last.Add(wait)))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+			return nil
+		case <-s.src.Wake(): // nil without hints: never ready
+			timer.Stop()
+			if d := time.Until(last.Add(s.opts.Interval)); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		case <-s.waited:
+			timer.Stop() // a viewer started waiting: the pause may be shorter now
+		}
+	}
+}
+
+// stop marks the Screen stopped and wakes every viewer.
+func (s *Screen) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Update returns the newest frame, the damage since sequence number since, and the newest
+// sequence number, waiting until there is something newer than since. Pass 0 the first
+// time, then the sequence number the last call returned: the damage is then the union of
+// everything that changed in between, or the whole frame when since is too old to know
+// (more than Options.History updates ago). The damage may be empty when only the cursor
+// changed (see CursorSerial). The frame must not be modified: it is shared by every viewer.
+func (s *Screen) Update(ctx context.Context, since uint64) (*frame.Frame, frame.Region, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.cur == nil || s.seq <= since && !s.stopped {
+		if s.stopped {
+			return nil, frame.Region{}, 0, ErrStopped
+		}
+		changed := s.changed
+		s.waiting++
+		s.mu.Unlock()
+		select {
+		case s.waited <- struct{}{}:
+		default:
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		s.waiting--
+		if err := ctx.Err(); err != nil {
+			return nil, frame.Region{}, 0, err
+		}
+	}
+	if s.seq <= since { // stopped with nothing newer
+		return nil, frame.Region{}, 0, ErrStopped
+	}
+	s.lent = true
+	return s.cur, s.damageSinceLocked(since), s.seq, nil
+}
+
+// damageSinceLocked returns what changed after sequence number since.
+func (s *Screen) damageSinceLocked(since uint64) frame.Region {
+	if len(s.history) == 0 || since == 0 || since+1 < s.history[0].seq {
+		return frame.RegionOf(s.cur.Bounds())
+	}
+	var g frame.Region
+	for _, e := range s.history {
+		if e.seq > since {
+			g.Union(e.damage)
+		}
+	}
+	return g
+}
