@@ -8,6 +8,8 @@ pkgs=(
   openssh-client openssh-server rclone lftp rsync
   # screen-service peers (X server, X clients, VNC clients and servers)
   xvfb xterm x11-apps x11-utils xdotool
+  # VNC peers: viewers for the tests, servers for the benchmarks
+  tigervnc-viewer vncsnapshot x11vnc tigervnc-scraping-server imagemagick
   # tools the tests use
   procps iproute2 ca-certificates git make
 )

@@ -124,9 +124,10 @@ From anywhere:
 		c.GroupID = "client"
 		root.AddCommand(c)
 	}
-	p := e.portsCmd()
-	p.GroupID = "client"
-	root.AddCommand(p)
+	for _, c := range []*cobra.Command{e.portsCmd(), e.snapshotCmd()} {
+		c.GroupID = "client"
+		root.AddCommand(c)
+	}
 	return root
 }
 

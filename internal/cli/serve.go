@@ -32,14 +32,17 @@ const hostMemoryLimit = 40 << 20
 func (e *env) serveCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the host: the Send and Exchange file services",
+		Short: "Run the host: the screen (Control, Observe) and file (Send, Exchange) services",
 		Long: `Run the host. The first run creates the data directory with a TLS certificate, an SSH host
 key, an inbox, an exchange folder, a documented config file (buktu.toml) and an account
 "admin" whose password is printed once. Later runs reuse all of it.
 
-The host listens on Timbuktu's ports: 1419 Send (a write-only inbox: others drop files in,
-never see what is there) and 1420 Exchange (a shared folder). It prints the addresses and the
-fingerprints of its keys, which clients show on their first connection.
+The host listens on Timbuktu's ports: 1417 Control (screen, keyboard, mouse; any VNC viewer),
+1418 Observe (screen only), 1419 Send (a write-only inbox: others drop files in, never see what
+is there) and 1420 Exchange (a shared folder). It shares the X display named by --display, the
+config or $DISPLAY; with none, it starts a virtual display (Xvfb) running screen.session. It
+prints the addresses and the fingerprints of its keys, which clients show on their first
+connection.
 
 SIGINT or SIGTERM stops it: no new sessions; running transfers get the shutdown grace
 (limits.shutdown_grace), and what is unfinished then stays on disk, resumable.`,
@@ -50,6 +53,7 @@ SIGINT or SIGTERM stops it: no new sessions; running transfers get the shutdown 
 	data := dataFlag(c)
 	cfgPath := c.Flags().String("config", "", "read this config file instead of DATA/buktu.toml")
 	logFormat := c.Flags().String("log-format", "", "auto, text or json (default: the config's log.format)")
+	display := c.Flags().String("display", "", "the X display to share (default: the config's screen.display, then $DISPLAY, then a virtual one)")
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		dir, err := dataDir(*data)
 		if err != nil {
@@ -71,7 +75,7 @@ SIGINT or SIGTERM stops it: no new sessions; running transfers get the shutdown 
 			// small machine can give it; GOMEMLIMIT overrides it.
 			debug.SetMemoryLimit(hostMemoryLimit)
 		}
-		return host.Run(e.ctx, host.Options{DataDir: dir, ConfigPath: *cfgPath, Out: e.stdout, Logger: log})
+		return host.Run(e.ctx, host.Options{DataDir: dir, ConfigPath: *cfgPath, Out: e.stdout, Logger: log, Display: *display})
 	}
 	return c
 }

@@ -107,6 +107,12 @@ func TestDiff(t *testing.T) {
 			}
 		})
 	}
+	t.Run("everything", func(t *testing.T) {
+		got := Diff(prev, noise(300, 200, 2), 64).Rects()
+		if len(got) != 1 || got[0] != prev.Bounds() {
+			t.Errorf("Diff of a whole new frame = %v; want one rectangle, the bounds", got)
+		}
+	})
 	t.Run("size change", func(t *testing.T) {
 		got := Diff(prev, New(10, 10), 64).Rects()
 		if len(got) != 1 || got[0] != (Rect{0, 0, 10, 10}) {

@@ -39,6 +39,9 @@ type Options struct {
 	// addresses, the fingerprints.
 	Out    io.Writer
 	Logger *slog.Logger
+	// Display is the X display to share; "" means the config's, then $DISPLAY, then a
+	// virtual one.
+	Display string
 	// Ready, if set, is called once every service listens.
 	Ready func(addrs map[config.Service]net.Addr)
 }
@@ -155,8 +158,37 @@ func Run(ctx context.Context, o Options) error {
 		services = append(services, service{name, h.sshServer(name, id), ln})
 	}
 
+	screenLns, err := listenScreen(cfg)
+	if err != nil {
+		return err
+	}
+	var disp *display
+	if len(screenLns) > 0 {
+		disp, err = h.openDisplay(ctx, o.Display)
+		if err != nil {
+			// The file services are worth running without a screen; say what is missing.
+			log.Error("screen services off", "err", err)
+			fmt.Fprintf(out, "screen services off: %v\n", err)
+			for _, ln := range screenLns {
+				ln.Close()
+			}
+			screenLns = nil
+		} else {
+			defer disp.close()
+		}
+	}
+
 	fmt.Fprintf(out, "data directory  %s\n", o.DataDir)
 	addrs := map[config.Service]net.Addr{}
+	for _, name := range []config.Service{config.Control, config.Observe} {
+		if ln, ok := screenLns[name]; ok {
+			addrs[name] = ln.Addr()
+			fmt.Fprintf(out, "%-9s vnc://%s  (%s)\n", name, ln.Addr(), describe(name))
+		}
+	}
+	if disp != nil {
+		fmt.Fprintf(out, "display   %s\n", disp.name)
+	}
 	for _, s := range services {
 		addrs[s.name] = s.ln.Addr()
 		fmt.Fprintf(out, "%-9s sftp://%s  (%s)\n", s.name, s.ln.Addr(), describe(s.name))
@@ -192,7 +224,24 @@ func Run(ctx context.Context, o Options) error {
 	for i, s := range services {
 		served.Go(func() { errs[i] = s.srv.Serve(ctx, s.ln) })
 	}
+	var screenErrs []error
+	var screenMu sync.Mutex
+	keep := func(err error) {
+		if err != nil {
+			screenMu.Lock()
+			screenErrs = append(screenErrs, err)
+			screenMu.Unlock()
+		}
+	}
+	if disp != nil {
+		served.Go(func() { keep(disp.scr.Run(ctx)) })
+		for name, ln := range screenLns {
+			srv := h.rfbServer(name, disp, id)
+			served.Go(func() { keep(srv.Serve(ctx, ln)) })
+		}
+	}
 	served.Wait()
+	errs = append(errs, screenErrs...)
 	stopSync()
 	wg.Wait()
 	log.Info("host stopped")
@@ -201,6 +250,10 @@ func Run(ctx context.Context, o Options) error {
 
 func describe(s config.Service) string {
 	switch s {
+	case config.Control:
+		return "Control: screen, keyboard, mouse, clipboard"
+	case config.Observe:
+		return "Observe: screen only"
 	case config.Send:
 		return "Send Files: write-only inbox"
 	case config.Exchange:

@@ -51,19 +51,22 @@ func (h *host) record(r events.Record) {
 	}
 }
 
+// loginRecord records a login decision of service name.
+func (h *host) loginRecord(name config.Service, d auth.Decision) {
+	outcome := events.OutcomeOK
+	if !d.OK {
+		outcome = events.OutcomeFailed
+	}
+	h.record(events.Record{Kind: events.KindLogin, Outcome: outcome, Account: d.Account,
+		Service: string(name), Remote: d.Remote.String(), Method: d.Method, Reason: d.Reason})
+}
+
 // sshServer builds the SSH server of the send or exchange port.
 func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Server {
 	a := &auth.Authenticator{
 		Store:    h.store,
 		Throttle: h.throttle,
-		OnDecision: func(d auth.Decision) {
-			outcome, reason := events.OutcomeOK, d.Reason
-			if !d.OK {
-				outcome = events.OutcomeFailed
-			}
-			h.record(events.Record{Kind: events.KindLogin, Outcome: outcome, Account: d.Account,
-				Service: string(name), Remote: d.Remote.String(), Method: d.Method, Reason: reason})
-		},
+		OnDecision: func(d auth.Decision) { h.loginRecord(name, d) },
 	}
 	lim := h.cfg.Limits
 	return &sshd.Server{

@@ -67,6 +67,9 @@ type Host struct {
 	DataDir       string
 	Send          string // host:port of the send service
 	Exchange      string // host:port of the exchange service
+	Control       string // host:port of the control service, when the screen is on
+	Observe       string // host:port of the observe service, when the screen is on
+	Display       string // the X display the host shares, when the screen is on
 	AdminPassword string
 	cmd           *exec.Cmd
 	stdout        *lockedBuffer
@@ -74,8 +77,12 @@ type Host struct {
 	exited        chan struct{}
 }
 
-// Config is the test config every host starts with: loopback, ports the system picks.
-const Config = "[listen]\naddress = \"127.0.0.1\"\nbase_port = 0\n"
+// Config is the test config every host starts with: loopback, ports the system picks, and the
+// screen ports off (StartScreenHost turns them on).
+const Config = "[listen]\naddress = \"127.0.0.1\"\nbase_port = 0\ncontrol = \"off\"\nobserve = \"off\"\n"
+
+// ScreenConfig is Config with the screen ports on.
+const ScreenConfig = "[listen]\naddress = \"127.0.0.1\"\nbase_port = 0\n"
 
 // StartHost starts `buktu serve` on a new data directory with Config plus extra, and waits
 // until it listens.
@@ -88,10 +95,23 @@ func StartHost(t testing.TB, extra string) *Host {
 // that watches the folders around the data directory chooses where it lies.
 func StartHostIn(t testing.TB, dir, extra string) *Host {
 	t.Helper()
+	return startHost(t, dir, Config+extra)
+}
+
+// StartScreenHost starts a host with all four ports on, sharing a virtual display of its own
+// (Xvfb), with ScreenConfig plus extra.
+func StartScreenHost(t testing.TB, extra string) *Host {
+	t.Helper()
+	Require(t, "Xvfb")
+	return startHost(t, t.TempDir(), ScreenConfig+extra)
+}
+
+func startHost(t testing.TB, dir, config string) *Host {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "buktu.toml"), []byte(Config+extra), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "buktu.toml"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h := &Host{Bin: Binary(t), DataDir: dir}
@@ -99,7 +119,7 @@ func StartHostIn(t testing.TB, dir, extra string) *Host {
 	return h
 }
 
-var listenLine = regexp.MustCompile(`^(send|exchange)\s+sftp://(\S+)`)
+var listenLine = regexp.MustCompile(`^(send|exchange|control|observe)\s+(?:sftp|vnc)://(\S+)`)
 
 // Start starts (or restarts) the host process on its data directory.
 func (h *Host) Start(t testing.TB) {
@@ -125,14 +145,22 @@ func (h *Host) Start(t testing.TB) {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
+			if d, ok := strings.CutPrefix(line, "display   "); ok {
+				h.Display = d
+			}
 			if pw, ok := strings.CutPrefix(line, "admin password: "); ok {
 				h.AdminPassword = pw
 			}
 			if m := listenLine.FindStringSubmatch(line); m != nil {
-				if m[1] == "send" {
+				switch m[1] {
+				case "send":
 					h.Send = m[2]
-				} else {
+				case "exchange":
 					h.Exchange = m[2]
+				case "control":
+					h.Control = m[2]
+				case "observe":
+					h.Observe = m[2]
 				}
 			}
 			if strings.HasPrefix(line, "tls certificate") {

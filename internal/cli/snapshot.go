@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buktu/buktu/internal/rfb"
+	"github.com/buktu/buktu/internal/transfer"
+)
+
+// Default ports of the screen services.
+const (
+	controlPort = 1417
+	observePort = 1418
+)
+
+func (e *env) snapshotCmd() *cobra.Command {
+	var f clientFlags
+	c := &cobra.Command{
+		Use:   "snapshot [USER@]HOST[:PORT] -o FILE.png",
+		Short: "Save a picture of a host's screen (Observe port 1418 by default)",
+		Long: `Connect to a host's screen as a viewer, take one full frame and save it as PNG. It logs in
+with an account inside TLS (VeNCrypt X509Plain); the host's certificate is pinned on first use,
+as 'buktu id' shows it. With --vnc-password-env it uses legacy VNC authentication instead.`,
+		Example: "  buktu snapshot alice@example.com -o screen.png\n  buktu snapshot alice@example.com:1417 -o screen.png",
+		Args:    cobra.ExactArgs(1),
+	}
+	f.add(c, false)
+	out := c.Flags().StringP("output", "o", "snapshot.png", "the PNG file to write")
+	vncEnv := c.Flags().String("vnc-password-env", "", "log in with legacy VNC authentication, the password in this environment variable")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		t, err := transfer.ParseTarget(args[0], observePort, false)
+		if err != nil {
+			return &usageError{err}
+		}
+		o := rfb.ClientOptions{User: t.User, TLS: e.pinnedTLS(t.Addr(), knownHostsFile(f.knownHosts)+"-tls")}
+		if *vncEnv != "" {
+			o.VNCPassword = os.Getenv(*vncEnv)
+			if o.VNCPassword == "" {
+				return usagef("environment variable %s is empty", *vncEnv)
+			}
+		} else {
+			pw, err := e.password(t.String(), &f)
+			if err != nil {
+				return err
+			}
+			o.Password = pw
+		}
+		cl, err := rfb.Dial(e.ctx, t.Addr(), o)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if err := cl.Request(false); err != nil {
+			return err
+		}
+		if err := cl.ReadUpdate(nil); err != nil {
+			return fmt.Errorf("read the screen: %w", err)
+		}
+		file, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		if err := png.Encode(file, cl.Image()); err != nil {
+			file.Close()
+			return err
+		}
+		if err := file.Close(); err != nil {
+			return err
+		}
+		w, h := cl.Size()
+		fmt.Fprintf(e.stderr, "saved %dx%d screen of %q to %s\n", w, h, cl.Name(), *out)
+		return nil
+	}
+	return c
+}
+
+// password returns the password from the flags' environment variable or the terminal.
+func (e *env) password(target string, f *clientFlags) (string, error) {
+	if pw, ok := os.LookupEnv(f.passEnv); ok && f.passEnv != "" {
+		return pw, nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return "", withHint(errors.New("no password"), "set BUKTU_PASSWORD, or run on a terminal")
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, "password for %s: ", target)
+	r := bufio.NewReader(tty)
+	line, err := r.ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// pinnedTLS checks a host's certificate by the fingerprint pinned for addr in file, pinning
+// it on first use, as the SSH side does with host keys.
+func (e *env) pinnedTLS(addr, file string) *tls.Config {
+	var once sync.Once
+	return &tls.Config{
+		InsecureSkipVerify: true, // the certificate is self-signed: it is checked by its pin below
+		MinVersion:         tls.VersionTLS12,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("the host showed no certificate")
+			}
+			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+			fp := fingerprint(sum[:])
+			pinned, err := readPins(file)
+			if err != nil {
+				return err
+			}
+			if want, ok := pinned[addr]; ok {
+				if want != fp {
+					return withHint(fmt.Errorf("the certificate of %s has changed: pinned %s, shown now %s", addr, want, fp),
+						"check it with 'buktu id' on the host; if it was replaced deliberately, remove its line from "+file)
+				}
+				return nil
+			}
+			var werr error
+			once.Do(func() {
+				os.MkdirAll(filepath.Dir(file), 0o700)
+				fh, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+				if err != nil {
+					werr = err
+					return
+				}
+				fmt.Fprintf(fh, "%s %s\n", addr, fp)
+				werr = fh.Close()
+				fmt.Fprintf(e.stderr, "buktu: first connection to %s; its certificate is %s (now pinned)\n", addr, fp)
+			})
+			return werr
+		},
+	}
+}
+
+func fingerprint(sum []byte) string {
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return "sha256/" + strings.Join(parts, ":")
+}
+
+func readPins(file string) (map[string]string, error) {
+	pins := map[string]string{}
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return pins, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if addr, fp, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			pins[addr] = fp
+		}
+	}
+	return pins, nil
+}

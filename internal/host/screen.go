@@ -1,0 +1,160 @@
+package host
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/buktu/buktu/internal/auth"
+	"github.com/buktu/buktu/internal/config"
+	"github.com/buktu/buktu/internal/events"
+	"github.com/buktu/buktu/internal/identity"
+	"github.com/buktu/buktu/internal/rfb"
+	"github.com/buktu/buktu/internal/screen"
+	"github.com/buktu/buktu/internal/screen/x11"
+	"github.com/buktu/buktu/internal/screen/xvfb"
+)
+
+var _ rfb.Display = (*screen.Screen)(nil)
+
+// display is the screen the Control and Observe ports share, and what must be stopped with it.
+type display struct {
+	scr  *screen.Screen
+	conn *x11.Conn
+	xvfb *xvfb.Server // nil when sharing an existing display
+	name string
+}
+
+// openDisplay opens the configured display, or $DISPLAY, or starts a virtual one.
+func (h *host) openDisplay(ctx context.Context, flag string) (*display, error) {
+	x11.RedirectLibraryLog(h.log)
+	d := &display{}
+	name := flag
+	if name == "" {
+		name = h.cfg.Screen.Display
+	}
+	if name == "" {
+		name = os.Getenv("DISPLAY")
+	}
+	var authority string
+	if name == "" {
+		w, hgt, err := h.cfg.Screen.Size()
+		if err != nil {
+			return nil, err
+		}
+		srv, err := xvfb.Start(ctx, xvfb.Options{Width: w, Height: hgt, Depth: 24, Session: h.cfg.Screen.Session, Logger: h.log.With("svc", "xvfb")})
+		if err != nil {
+			return nil, fmt.Errorf("start a virtual display (Xvfb; 'make setup' installs it): %w", err)
+		}
+		d.xvfb, name, authority = srv, srv.Display(), srv.Authority()
+		h.log.Info("virtual display started", "display", name, "geometry", h.cfg.Screen.Geometry)
+	}
+	conn, err := x11.Open(ctx, name, x11.Options{Authority: authority, MaxClipboard: h.cfg.Screen.MaxCutText, Logger: h.log.With("svc", "x11")})
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("open display %s: %w", name, err)
+	}
+	d.conn, d.name = conn, name
+	d.scr = screen.New(conn, screen.Options{Logger: h.log.With("svc", "screen")})
+	return d, nil
+}
+
+func (d *display) close() {
+	if d.conn != nil {
+		d.conn.Close()
+	}
+	if d.xvfb != nil {
+		d.xvfb.Stop()
+	}
+}
+
+// rfbServer builds the RFB server of the control or observe port.
+func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity) *rfb.Server {
+	a := &auth.Authenticator{Store: h.store, Throttle: h.throttle,
+		OnDecision: func(dec auth.Decision) { h.loginRecord(name, dec) }}
+	desktop := h.cfg.Screen.Name
+	if desktop == "" {
+		hn, _ := os.Hostname()
+		desktop = "buktu on " + hn
+	}
+	s := &rfb.Server{
+		Display:         d.scr,
+		Logger:          h.log.With("svc", string(name)),
+		TLS:             &tls.Config{Certificates: []tls.Certificate{id.TLS}, MinVersion: tls.VersionTLS12},
+		Name:            desktop,
+		ViewOnly:        name == config.Observe,
+		MaxCutText:      h.cfg.Screen.MaxCutText,
+		MaxConnsPerAddr: h.cfg.Screen.MaxViewers,
+		Authenticate: func(ctx context.Context, user, pw string, remote netip.AddrPort) (rfb.Access, error) {
+			acct, err := a.CheckPassword(ctx, user, pw, remote.Addr())
+			if err != nil {
+				return rfb.Access{}, &rfb.DeniedError{Reason: "wrong account or password"}
+			}
+			return h.screenAccess(name, acct, remote)
+		},
+		OnSession: func(si rfb.SessionInfo, end bool) {
+			kind := events.KindSessionStart
+			if end {
+				kind = events.KindSessionEnd
+			}
+			priv := "observe"
+			if si.Input {
+				priv = "control"
+			}
+			h.record(events.Record{Kind: kind, Account: si.Account, Service: string(name), Remote: si.Remote,
+				Privilege: priv, Reason: si.Reason})
+			if end && si.Input {
+				d.scr.ReleaseAll()
+			}
+		},
+	}
+	if pw := h.cfg.Screen.VNCPassword; pw != "" {
+		h.log.Warn("legacy VNC authentication is on: its password crosses the network weakly protected (DES) and its sessions are view-only", "port", string(name))
+		s.LegacyPassword = func() (string, rfb.Access) { return pw, rfb.Access{Account: "vnc-password"} }
+	}
+	return s
+}
+
+// screenAccess decides what an account may do on a screen port: the port caps it, the
+// account's privileges narrow it.
+func (h *host) screenAccess(name config.Service, acct auth.Account, remote netip.AddrPort) (rfb.Access, error) {
+	control := acct.Mode(auth.PrivControl) == auth.Allow
+	observe := control || acct.Mode(auth.PrivObserve) == auth.Allow
+	access := rfb.Access{Account: acct.Name, Input: control && name == config.Control}
+	outcome, reason, priv := events.OutcomeOK, "", auth.PrivObserve
+	if access.Input {
+		priv = auth.PrivControl
+	}
+	if !observe {
+		outcome, reason = events.OutcomeDenied, "privileges observe and control are not allow"
+	}
+	h.record(events.Record{Kind: events.KindDecision, Outcome: outcome, Account: acct.Name, Service: string(name),
+		Remote: remote.String(), Privilege: string(priv), Reason: reason})
+	if !observe {
+		return rfb.Access{}, &rfb.DeniedError{Reason: "account " + acct.Name + " may not see this screen"}
+	}
+	return access, nil
+}
+
+// listenScreen opens the listeners of the screen ports that are on.
+func listenScreen(cfg config.Config) (map[config.Service]net.Listener, error) {
+	lns := map[config.Service]net.Listener{}
+	for _, name := range []config.Service{config.Control, config.Observe} {
+		addr := cfg.Listen.Addr(name)
+		if addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("listen for %s on %s: %w", name, addr, err)
+		}
+		lns[name] = ln
+	}
+	return lns, nil
+}

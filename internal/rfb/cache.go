@@ -1,0 +1,129 @@
+package rfb
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"github.com/buktu/buktu/internal/frame"
+	"github.com/buktu/buktu/internal/rfb/encoding"
+	"github.com/buktu/buktu/internal/rfb/wire"
+)
+
+// cacheEntries bounds the encoded updates kept: viewers that keep up ask for the newest few.
+const cacheEntries = 32
+
+// encodeCache encodes each change once per Params and shares the bytes: viewers that ask for
+// the same change in the same encoding and pixel format (a class watching one screen) get the
+// same bytes, encoded by the first of them while the others wait for it.
+type encodeCache struct {
+	mu       sync.Mutex // guards the fields below
+	encoders map[encoding.Params]*encoding.Encoder
+	entries  map[cacheKey]*cacheEntry
+	order    []cacheKey
+}
+
+type cacheKey struct {
+	p        encoding.Params
+	from, to uint64
+	w, h     int
+}
+
+type cacheEntry struct {
+	done chan struct{}
+	body []byte
+	n    int
+	err  error
+}
+
+// encode returns the rectangles (headers and bodies) that draw region of f, the frame of
+// sequence number to, for viewers that last saw from, and how many there are.
+func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Region, from, to uint64) ([]byte, int, error) {
+	key := cacheKey{p, from, to, f.W, f.H}
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[cacheKey]*cacheEntry{}
+		c.encoders = map[encoding.Params]*encoding.Encoder{}
+	}
+	if e, ok := c.entries[key]; ok {
+		c.mu.Unlock()
+		<-e.done
+		return e.body, e.n, e.err
+	}
+	e := &cacheEntry{done: make(chan struct{})}
+	c.entries[key] = e
+	c.order = append(c.order, key)
+	for len(c.order) > cacheEntries {
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
+	enc := c.encoders[p]
+	c.mu.Unlock()
+	defer close(e.done)
+	if enc == nil {
+		var err error
+		if enc, err = encoding.NewEncoder(p, nil); err != nil {
+			e.err = err
+			return nil, 0, err
+		}
+		c.mu.Lock()
+		c.encoders[p] = enc
+		c.mu.Unlock()
+	}
+	e.body, e.n = encodeRegion(enc, f, region)
+	return e.body, e.n, nil
+}
+
+// encodeRegion encodes the rectangles of region, on both cores when there is much to do.
+func encodeRegion(enc *encoding.Encoder, f *frame.Frame, g frame.Region) ([]byte, int) {
+	region := g.Rects()
+	if len(region) < 2 || g.Area() < 256*256 {
+		var body []byte
+		n := 0
+		for _, r := range region {
+			var k int
+			body, k = enc.Encode(body, f, r)
+			n += k
+		}
+		return body, n
+	}
+	const workers = 2
+	parts := make([][]byte, workers)
+	counts := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(region); i += workers {
+				var k int
+				parts[w], k = enc.Encode(parts[w], f, region[i])
+				counts[w] += k
+			}
+		})
+	}
+	wg.Wait()
+	var body []byte
+	n := 0
+	for w := range workers {
+		body = append(body, parts[w]...)
+		n += counts[w]
+	}
+	return body, n
+}
+
+// startZRLE puts the zlib header that begins a connection's ZRLE stream in front of the data
+// of the first ZRLE rectangle in body, and fixes that rectangle's length. Encoded rectangles
+// are shared by connections, so only the connection knows which one comes first.
+func startZRLE(body []byte) []byte {
+	if len(body) < wire.RectHeaderLength+4 {
+		return body
+	}
+	if wire.Encoding(int32(binary.BigEndian.Uint32(body[8:12]))) != wire.EncodingZRLE {
+		return body
+	}
+	hdr := encoding.ZRLEStreamHeader
+	n := binary.BigEndian.Uint32(body[12:16])
+	out := make([]byte, 0, len(body)+len(hdr))
+	out = append(out, body[:12]...)
+	out = binary.BigEndian.AppendUint32(out, n+uint32(len(hdr)))
+	out = append(out, hdr...)
+	return append(out, body[16:]...)
+}

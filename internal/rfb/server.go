@@ -1,0 +1,191 @@
+// Package rfb is buktu's RFB (VNC) protocol engine: the server side of a viewer's session
+// (handshake with VeNCrypt X509Plain or, when the owner allows it, legacy VNC authentication;
+// the message loop; framebuffer updates encoded once per pixel format and encoding and shared
+// by every viewer who asked for the same), and a client that the snapshot command and the
+// tests use. It owns no pixels and no accounts: a Display gives it frames and takes input,
+// and the host's callbacks decide who may do what.
+package rfb
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/buktu/buktu/internal/frame"
+)
+
+// Display is all a session needs from the screen it shows.
+type Display interface {
+	// Update blocks until the screen has changed since sequence number since (0: always
+	// returns at once) and returns the newest frame, which must not be modified, the region
+	// changed since then, and its sequence number.
+	Update(ctx context.Context, since uint64) (*frame.Frame, frame.Region, uint64, error)
+	Key(keysym uint32, down bool) error
+	Pointer(buttons uint8, x, y int) error
+	SetClipboard(text string) error
+}
+
+// Access is what an authenticated viewer may do.
+type Access struct {
+	Account string
+	Input   bool // keyboard, mouse and clipboard; false means view only
+}
+
+// ErrDenied refuses a login; the session shows the client Reason.
+type DeniedError struct{ Reason string }
+
+func (e *DeniedError) Error() string { return e.Reason }
+
+// Server serves RFB sessions. The zero value of each limit means its documented default.
+type Server struct {
+	Display Display
+	Logger  *slog.Logger
+	// TLS is the server side of VeNCrypt's X509 sub-types; required.
+	TLS *tls.Config
+	// Name is the desktop name viewers show.
+	Name string
+	// Authenticate checks an account and password (from VeNCrypt Plain inside TLS).
+	Authenticate func(ctx context.Context, user, password string, remote netip.AddrPort) (Access, error)
+	// LegacyPassword, when set, enables VNC authentication (DES, for old clients) with the
+	// password it returns and the access it grants.
+	LegacyPassword func() (string, Access)
+	// ViewOnly refuses input whatever the account may do: the Observe port.
+	ViewOnly bool
+	// OnSession hears of sessions starting (end false) and ending.
+	OnSession func(s SessionInfo, end bool)
+
+	HandshakeTimeout time.Duration // default 30s
+	MaxCutText       int           // default 1 MiB
+	MaxConnsPerAddr  int           // default 8
+
+	mu    sync.Mutex // guards perIP
+	perIP map[netip.Addr]int
+	cache encodeCache
+}
+
+// SessionInfo describes a viewer's session, for the activity log.
+type SessionInfo struct {
+	Account string
+	Remote  string
+	Input   bool
+	Started time.Time
+	Reason  string // why it ended
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Serve accepts viewers on ln until ctx is cancelled.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		wg.Go(func() { s.ServeConn(ctx, c) })
+	}
+}
+
+func remoteOf(c net.Conn) netip.AddrPort {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
+
+// ServeConn runs one viewer's session on c, which it closes; it returns when the session ends.
+func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	remote := remoteOf(c)
+	if !s.admit(remote.Addr()) {
+		s.log().Warn("viewer refused: too many connections", "remote_addr", c.RemoteAddr().String())
+		return
+	}
+	defer s.release(remote.Addr())
+	log := s.log().With("remote_addr", c.RemoteAddr().String())
+	c.SetDeadline(time.Now().Add(or(s.HandshakeTimeout, 30*time.Second)))
+	conn, v, access, err := s.handshake(ctx, c, remote)
+	if err != nil {
+		log.Info("viewer handshake ended", "err", err)
+		return
+	}
+	c.SetDeadline(time.Time{})
+	if s.ViewOnly {
+		access.Input = false
+	}
+	info := SessionInfo{Account: access.Account, Remote: c.RemoteAddr().String(), Input: access.Input, Started: time.Now()}
+	if s.OnSession != nil {
+		s.OnSession(info, false)
+	}
+	sess := newSession(s, conn, v, access, log)
+	err = sess.run(ctx)
+	info.Reason = "viewer left"
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+		info.Reason = err.Error()
+		log.Info("viewer session ended", "err", err)
+	}
+	if s.OnSession != nil {
+		s.OnSession(info, true)
+	}
+}
+
+func (s *Server) admit(ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP == nil {
+		s.perIP = map[netip.Addr]int{}
+	}
+	if s.perIP[ip] >= or(s.MaxConnsPerAddr, 8) {
+		return false
+	}
+	s.perIP[ip]++
+	return true
+}
+
+func (s *Server) release(ip netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+}
+
+// rw is a connection with buffered reads, as the handshake leaves it.
+type rw struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c rw) Read(b []byte) (int, error) { return c.r.Read(b) }
