@@ -21,6 +21,7 @@ import (
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
+	"github.com/buktu/buktu/internal/rfb"
 	"github.com/buktu/buktu/internal/sshd"
 )
 
@@ -235,10 +236,28 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if disp != nil {
 		served.Go(func() { keep(disp.scr.Run(ctx)) })
+		var servers []*rfb.Server
 		for name, ln := range screenLns {
 			srv := h.rfbServer(name, disp, id)
+			servers = append(servers, srv)
 			served.Go(func() { keep(srv.Serve(ctx, ln)) })
 		}
+		served.Go(func() {
+			// The host's clipboard goes to the viewers who may control the screen.
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case text, ok := <-disp.scr.Clipboard():
+					if !ok {
+						return
+					}
+					for _, srv := range servers {
+						srv.Broadcast(text)
+					}
+				}
+			}
+		})
 	}
 	served.Wait()
 	errs = append(errs, screenErrs...)

@@ -15,7 +15,7 @@ import (
 
 // handshake runs RFC 6143 section 7.1 to 7.3: version, security, ClientInit, ServerInit. It
 // returns the connection to use from then on (inside TLS for VeNCrypt).
-func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPort) (rw, wire.Version, Access, error) {
+func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPort, invited *Access) (rw, wire.Version, Access, error) {
 	conn := rw{c, bufio.NewReader(c)}
 	if _, err := c.Write(wire.V38.Append(nil)); err != nil {
 		return conn, 0, Access{}, err
@@ -25,6 +25,9 @@ func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPor
 		return conn, 0, Access{}, fmt.Errorf("read protocol version: %w", err)
 	}
 	var offered []wire.SecurityType
+	if invited != nil {
+		return s.invitedHandshake(ctx, conn, v, *invited)
+	}
 	if s.TLS != nil && v >= wire.V37 {
 		offered = append(offered, wire.SecurityVeNCrypt)
 	}
@@ -68,6 +71,34 @@ func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPor
 	if _, err := conn.Write(wire.AppendSecurityResultOK(nil)); err != nil {
 		return conn, v, access, err
 	}
+	return s.initSession(ctx, conn, v, access)
+}
+
+// invitedHandshake offers security type None: the viewer did not call in, it was invited.
+func (s *Server) invitedHandshake(ctx context.Context, conn rw, v wire.Version, access Access) (rw, wire.Version, Access, error) {
+	none := []wire.SecurityType{wire.SecurityNone}
+	if v == wire.V33 {
+		if _, err := conn.Write(wire.AppendSecurityType33(nil, wire.SecurityNone)); err != nil {
+			return conn, v, access, err
+		}
+	} else {
+		if _, err := conn.Write(wire.AppendSecurityTypes(nil, none)); err != nil {
+			return conn, v, access, err
+		}
+		if _, err := wire.ReadSecurityChoice(conn, none); err != nil {
+			return conn, v, access, fmt.Errorf("read security type: %w", err)
+		}
+	}
+	if v == wire.V38 {
+		if _, err := conn.Write(wire.AppendSecurityResultOK(nil)); err != nil {
+			return conn, v, access, err
+		}
+	}
+	return s.initSession(ctx, conn, v, access)
+}
+
+// initSession exchanges ClientInit and ServerInit.
+func (s *Server) initSession(ctx context.Context, conn rw, v wire.Version, access Access) (rw, wire.Version, Access, error) {
 	if _, err := wire.ReadClientInit(conn); err != nil { // every session is shared
 		return conn, v, access, fmt.Errorf("read ClientInit: %w", err)
 	}

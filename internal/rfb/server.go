@@ -66,9 +66,23 @@ type Server struct {
 	MaxCutText       int           // default 1 MiB
 	MaxConnsPerAddr  int           // default 8
 
-	mu    sync.Mutex // guards perIP
-	perIP map[netip.Addr]int
-	cache encodeCache
+	mu       sync.Mutex // guards perIP and sessions
+	perIP    map[netip.Addr]int
+	sessions map[*session]struct{}
+	cache    encodeCache
+}
+
+// Broadcast sends the host's clipboard text to every viewer that may control the screen.
+func (s *Server) Broadcast(text string) {
+	s.mu.Lock()
+	list := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		list = append(list, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range list {
+		ss.clipboard(text)
+	}
 }
 
 // SessionInfo describes a viewer's session, for the activity log.
@@ -126,7 +140,16 @@ func remoteOf(c net.Conn) netip.AddrPort {
 }
 
 // ServeConn runs one viewer's session on c, which it closes; it returns when the session ends.
-func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
+func (s *Server) ServeConn(ctx context.Context, c net.Conn) { s.serveConn(ctx, c, nil) }
+
+// ServeInvited runs a session on c, a connection the host made to a listening viewer because
+// the person at the host invited it (Timbuktu's Invite). The viewer has no account here: it
+// gets access without logging in, so the invitation itself is the permission.
+func (s *Server) ServeInvited(ctx context.Context, c net.Conn, access Access) {
+	s.serveConn(ctx, c, &access)
+}
+
+func (s *Server) serveConn(ctx context.Context, c net.Conn, invited *Access) {
 	defer c.Close()
 	remote := remoteOf(c)
 	if !s.admit(remote.Addr()) {
@@ -136,7 +159,7 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 	defer s.release(remote.Addr())
 	log := s.log().With("remote_addr", c.RemoteAddr().String())
 	c.SetDeadline(time.Now().Add(or(s.HandshakeTimeout, 30*time.Second)))
-	conn, v, access, err := s.handshake(ctx, c, remote)
+	conn, v, access, err := s.handshake(ctx, c, remote, invited)
 	if err != nil {
 		log.Info("viewer handshake ended", "err", err)
 		return
@@ -150,7 +173,16 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) {
 		s.OnSession(info, false)
 	}
 	sess := newSession(s, conn, v, access, log)
+	s.mu.Lock()
+	if s.sessions == nil {
+		s.sessions = map[*session]struct{}{}
+	}
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
 	err = sess.run(ctx)
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
 	info.Reason = "viewer left"
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
 		info.Reason = err.Error()

@@ -30,7 +30,12 @@ type session struct {
 	cancel  context.CancelFunc             // cancels the writer's wait for a change
 	out     [][]byte                       // small messages for the writer to send
 
-	zrleStarted bool // the connection's ZRLE zlib stream has its header (writer only)
+	continuous bool // the viewer enabled continuous updates: every change goes out unasked
+	announced  bool // continuous updates, fence, extended clipboard and QEMU keys were announced
+	ackedKeys  bool // the QEMU extended key pseudo-rectangle is due (writer sends it)
+
+	zrleStarted bool   // the connection's ZRLE zlib stream has its header (writer only)
+	cursorSent  uint32 // serial of the cursor shape the viewer has (writer only)
 }
 
 // prefs is what the viewer asked for with SetPixelFormat and SetEncodings.
@@ -45,6 +50,10 @@ type prefs struct {
 	lastRect    bool
 	desktopName bool
 	extClip     bool
+	cursor      bool
+	qemuKey     bool
+	continuous  bool // the viewer can use continuous updates
+	fence       bool
 }
 
 func newSession(s *Server, conn rw, v wire.Version, access Access, log *slog.Logger) *session {
@@ -121,8 +130,16 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 	case wire.SetEncodings:
 		ss.mu.Lock()
 		ss.prefs = choose(ss.prefs, m.Encodings)
+		p, first := ss.prefs, !ss.announced
+		ss.announced = true
+		if p.qemuKey {
+			ss.ackedKeys = true
+		}
 		ss.interruptLocked()
 		ss.mu.Unlock()
+		if first {
+			ss.announce(p)
+		}
 	case wire.FramebufferUpdateRequest:
 		ss.mu.Lock()
 		req := m
@@ -139,6 +156,11 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		}
 	case wire.QEMUKeyEvent:
 		if input() {
+			if sc, ok := ss.s.Display.(scancoder); ok && m.Keycode != 0 {
+				if err := sc.KeyScancode(m.Keycode, m.Down); err == nil {
+					return nil
+				}
+			}
 			return ignoreDisplay(ss.s.Display.Key(m.Keysym, m.Down), ss.log)
 		}
 	case wire.PointerEvent:
@@ -156,6 +178,16 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 				return ignoreDisplay(ss.s.Display.SetClipboard(text), ss.log)
 			}
 		}
+	case wire.EnableContinuousUpdates:
+		ss.mu.Lock()
+		was := ss.continuous
+		ss.continuous = m.Enable
+		ss.interruptLocked()
+		ss.mu.Unlock()
+		if was && !m.Enable {
+			ss.send(wire.EndOfContinuousUpdates{}.Append(nil))
+		}
+		ss.signal()
 	case wire.ClientFence:
 		if m.Flags&wire.FenceRequest != 0 {
 			ss.send(wire.ServerFence{Flags: m.Flags &^ wire.FenceRequest, Payload: m.Payload}.Append(nil))
@@ -176,6 +208,47 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		}
 	}
 	return nil
+}
+
+// scancoder is a Display that takes QEMU's key numbers, which carry the physical key.
+type scancoder interface {
+	KeyScancode(scancode uint32, down bool) error
+}
+
+// cursorSource is a Display that knows the pointer's shape.
+type cursorSource interface {
+	CursorSerial() uint32
+	Cursor() (img *frame.Frame, serial uint32, hotX, hotY int, err error)
+}
+
+// announce tells the viewer which of the extensions it listed the server takes part in, as
+// rfbproto asks: EndOfContinuousUpdates for continuous updates, a fence request for fences,
+// and the clipboard's capabilities.
+func (ss *session) announce(p prefs) {
+	if p.continuous {
+		ss.send(wire.EndOfContinuousUpdates{}.Append(nil))
+	}
+	if p.fence {
+		ss.send(wire.ServerFence{Flags: wire.FenceRequest}.Append(nil))
+	}
+	if p.extClip {
+		ss.send(wire.ServerClipboard{Clipboard: wire.TextCaps(uint32(or(ss.s.MaxCutText, 1<<20)))}.Append(nil))
+	}
+}
+
+// clipboard sends the host's clipboard text to a viewer that may use it.
+func (ss *session) clipboard(text string) {
+	if !ss.access.Input {
+		return // the host's clipboard is not part of the screen an observer sees
+	}
+	ss.mu.Lock()
+	ext := ss.prefs.extClip
+	ss.mu.Unlock()
+	if ext {
+		ss.send(wire.ServerClipboard{Clipboard: wire.ProvideText(text)}.Append(nil))
+		return
+	}
+	ss.send(wire.ServerCutText{Text: wire.EncodeLatin1(text)}.Append(nil))
 }
 
 // ignoreDisplay logs a failure to pass input on: the session goes on.
@@ -206,6 +279,7 @@ func (ss *session) interruptLocked() {
 func choose(p prefs, encs []wire.Encoding) prefs {
 	p.encoding, p.copyRect = wire.EncodingRaw, false
 	p.desktopSize, p.extDesktop, p.lastRect, p.desktopName, p.extClip = false, false, false, false, false
+	p.cursor, p.qemuKey, p.continuous, p.fence = false, false, false, false
 	picked := false
 	for _, e := range encs {
 		switch e {
@@ -225,6 +299,14 @@ func choose(p prefs, encs []wire.Encoding) prefs {
 			p.desktopName = true
 		case wire.EncodingExtendedClipboard:
 			p.extClip = true
+		case wire.EncodingCursor:
+			p.cursor = true
+		case wire.EncodingQEMUExtendedKey:
+			p.qemuKey = true
+		case wire.EncodingContinuousUpdates:
+			p.continuous = true
+		case wire.EncodingFence:
+			p.fence = true
 		}
 	}
 	p.quality, p.compress = -1, -1
@@ -246,7 +328,17 @@ func (ss *session) write(ctx context.Context) error {
 		out := ss.out
 		ss.out = nil
 		req, full, p := ss.request, ss.full, ss.prefs
+		if ss.continuous && req == nil {
+			req = &wire.FramebufferUpdateRequest{Incremental: true}
+		}
+		ackKeys := ss.ackedKeys
+		ss.ackedKeys = false
 		ss.mu.Unlock()
+		if ackKeys {
+			// The QEMU extended key pseudo-rectangle says the server takes key numbers.
+			b := wire.FramebufferUpdate{Rects: 1}.Append(nil)
+			out = append(out, wire.RectHeader{Encoding: wire.EncodingQEMUExtendedKey}.Append(b))
+		}
 		for _, b := range out {
 			if _, err := ss.conn.Write(b); err != nil {
 				return err
@@ -302,6 +394,15 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 	}
 	var pseudo []byte
 	npseudo := 0
+	if p.cursor {
+		if cs, ok := ss.s.Display.(cursorSource); ok && cs.CursorSerial() != ss.cursorSent {
+			if b, serial, ok := ss.cursorRect(cs, params); ok {
+				pseudo = append(pseudo, b...)
+				npseudo++
+				ss.cursorSent = serial
+			}
+		}
+	}
 	if resized {
 		switch {
 		case p.extDesktop:
@@ -330,4 +431,33 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 	}
 	_, err = ss.conn.Write(body)
 	return err
+}
+
+// cursorRect encodes the pointer's shape as a Cursor pseudo-rectangle: its pixels in the
+// viewer's format, then a bitmask of the opaque ones. See RFC 6143, section 7.8.1.
+func (ss *session) cursorRect(cs cursorSource, p encoding.Params) ([]byte, uint32, bool) {
+	img, serial, hotX, hotY, err := cs.Cursor()
+	if err != nil || img == nil || img.W == 0 || img.H == 0 || img.W > 256 || img.H > 256 {
+		return nil, 0, false
+	}
+	raw := p
+	raw.Encoding, raw.Quality, raw.Compress = wire.EncodingRaw, -1, -1
+	enc, err := encoding.NewEncoder(raw, nil)
+	if err != nil {
+		return nil, 0, false
+	}
+	body, _ := enc.Encode(nil, img, img.Bounds())
+	pixels := body[wire.RectHeaderLength:]
+	b := wire.RectHeader{X: uint16(hotX), Y: uint16(hotY), Width: uint16(img.W), Height: uint16(img.H), Encoding: wire.EncodingCursor}.Append(nil)
+	b = append(b, pixels...)
+	stride := (img.W + 7) / 8
+	mask := make([]byte, stride*img.H)
+	for y := range img.H {
+		for x := range img.W {
+			if img.Pixel(x, y)>>24 >= 0x80 { // alpha is kept in the X byte
+				mask[y*stride+x/8] |= 0x80 >> (x % 8)
+			}
+		}
+	}
+	return append(b, mask...), serial, true
 }
