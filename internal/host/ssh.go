@@ -64,8 +64,8 @@ func (h *host) loginRecord(name config.Service, d auth.Decision) {
 // sshServer builds the SSH server of the send or exchange port.
 func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Server {
 	a := &auth.Authenticator{
-		Store:    h.store,
-		Throttle: h.throttle,
+		Store:      h.store,
+		Throttle:   h.throttle,
 		OnDecision: func(d auth.Decision) { h.loginRecord(name, d) },
 	}
 	lim := h.cfg.Limits
