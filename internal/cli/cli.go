@@ -116,7 +116,7 @@ From anywhere:
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddGroup(&cobra.Group{ID: "host", Title: "On the host:"}, &cobra.Group{ID: "client", Title: "From anywhere:"})
-	for _, c := range []*cobra.Command{e.serveCmd(), e.userCmd(), e.logCmd(), e.idCmd(), e.configCmd()} {
+	for _, c := range []*cobra.Command{e.serveCmd(), e.inviteCmd(), e.userCmd(), e.logCmd(), e.idCmd(), e.configCmd()} {
 		c.GroupID = "host"
 		root.AddCommand(c)
 	}

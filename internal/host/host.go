@@ -237,10 +237,15 @@ func Run(ctx context.Context, o Options) error {
 	if disp != nil {
 		served.Go(func() { keep(disp.scr.Run(ctx)) })
 		var servers []*rfb.Server
+		byName := map[string]*rfb.Server{}
 		for name, ln := range screenLns {
 			srv := h.rfbServer(name, disp, id)
 			servers = append(servers, srv)
+			byName[string(name)] = srv
 			served.Go(func() { keep(srv.Serve(ctx, ln)) })
+		}
+		if err := h.serveControl(ctx, o.DataDir, byName, &served); err != nil {
+			log.Warn("no control socket: buktu invite will not reach this host", "err", err)
 		}
 		served.Go(func() {
 			// The host's clipboard goes to the viewers who may control the screen.
