@@ -71,10 +71,13 @@ type Host struct {
 	Observe       string // host:port of the observe service, when the screen is on
 	Display       string // the X display the host shares, when the screen is on
 	AdminPassword string
-	cmd           *exec.Cmd
-	stdout        *lockedBuffer
-	stderr        *lockedBuffer
-	exited        chan struct{}
+	// Args are more arguments of `buktu serve`, and Env more variables of its environment,
+	// for the next Start.
+	Args, Env []string
+	cmd       *exec.Cmd
+	stdout    *lockedBuffer
+	stderr    *lockedBuffer
+	exited    chan struct{}
 }
 
 // Config is the test config every host starts with: loopback, ports the system picks, and the
@@ -108,15 +111,20 @@ func StartScreenHost(t testing.TB, extra string) *Host {
 
 func startHost(t testing.TB, dir, config string) *Host {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "buktu.toml"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	h := &Host{Bin: Binary(t), DataDir: dir}
+	h.writeConfig(t, config)
 	h.Start(t)
 	return h
+}
+
+func (h *Host) writeConfig(t testing.TB, config string) {
+	t.Helper()
+	if err := os.MkdirAll(h.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.DataDir, "buktu.toml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 var listenLine = regexp.MustCompile(`^(send|exchange|control|observe)\s+(?:sftp|vnc)://(\S+)`)
@@ -124,7 +132,10 @@ var listenLine = regexp.MustCompile(`^(send|exchange|control|observe)\s+(?:sftp|
 // Start starts (or restarts) the host process on its data directory.
 func (h *Host) Start(t testing.TB) {
 	t.Helper()
-	h.cmd = exec.Command(h.Bin, "serve", "--data", h.DataDir, "--log-format", "json")
+	h.cmd = exec.Command(h.Bin, append([]string{"serve", "--data", h.DataDir, "--log-format", "json"}, h.Args...)...)
+	if h.Env != nil {
+		h.cmd.Env = append(os.Environ(), h.Env...)
+	}
 	h.stdout, h.stderr = &lockedBuffer{}, &lockedBuffer{}
 	pr, pw := io.Pipe()
 	h.cmd.Stdout = io.MultiWriter(h.stdout, pw)
