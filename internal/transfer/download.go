@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sync"
 
 	"github.com/pkg/sftp"
 )
@@ -24,10 +23,6 @@ const partSuffix = ".buktu-part"
 func (c *Client) Download(ctx context.Context, remotes []string, local string, o UploadOptions) ([]Result, error) {
 	stop := context.AfterFunc(ctx, func() { c.ssh.Close() })
 	defer stop()
-	meter := o.Meter
-	if meter == nil {
-		meter = noMeter{}
-	}
 	lfi, lerr := os.Stat(local)
 	localIsDir := lerr == nil && lfi.IsDir()
 	var jobs []job
@@ -65,42 +60,7 @@ func (c *Client) Download(ctx context.Context, remotes []string, local string, o
 			}
 		}
 	}
-	results := make([]Result, len(jobs))
-	parallel := o.Parallel
-	if parallel <= 0 {
-		parallel = 8
-	}
-	v := newVerifier(c, c.placeDownload)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := range min(parallel, max(len(jobs), 1)) {
-		wg.Go(func() {
-			sess, serr := c.session(w)
-			for i := range next {
-				bar := meter.Start(jobs[i].remote, jobs[i].size)
-				if serr != nil {
-					results[i] = Result{Local: jobs[i].local, Remote: jobs[i].remote, Err: serr}
-					bar.Done(serr)
-					continue
-				}
-				results[i] = c.downloadOne(sess, jobs[i], bar)
-				if results[i].Err != nil {
-					bar.Done(results[i].Err)
-					continue
-				}
-				v.add(i, &results[i], bar)
-			}
-		})
-	}
-	for i := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	v.close()
+	results := c.run(ctx, jobs, o, c.placeDownload, c.downloadOne)
 	return results, ctx.Err()
 }
 

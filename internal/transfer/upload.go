@@ -123,10 +123,6 @@ func (c *Client) Upload(ctx context.Context, locals []string, base string, o Upl
 }
 
 func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o UploadOptions) ([]Result, error) {
-	meter := o.Meter
-	if meter == nil {
-		meter = noMeter{}
-	}
 	for _, d := range dirs {
 		if err := c.sftp.Mkdir(d); err != nil {
 			if fi, serr := c.sftp.Stat(d); serr != nil || !fi.IsDir() {
@@ -139,12 +135,34 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 	stop := context.AfterFunc(ctx, func() { c.ssh.Close() })
 	defer stop()
 	partials := c.partials(jobs)
-	results := make([]Result, len(jobs))
-	v := newVerifier(c, nil)
+	results := c.run(ctx, jobs, o, nil, func(sess *sftp.Client, j job, bar Bar) Result {
+		return c.uploadOne(sess, j, partials[j.remote], bar)
+	})
+	for i := range results {
+		if results[i].Err == nil && results[i].SHA256 == "" {
+			results[i].Err = ctx.Err()
+			if results[i].Err == nil {
+				results[i].Err = errors.New("not sent")
+			}
+		}
+	}
+	return results, ctx.Err()
+}
+
+// run transfers jobs, o.Parallel at a time, each worker on an SFTP session of its own, and
+// checks every file that arrived with the host's SHA-256 in batches; after runs once a file
+// is checked.
+func (c *Client) run(ctx context.Context, jobs []job, o UploadOptions, after func(pending), one func(*sftp.Client, job, Bar) Result) []Result {
+	meter := o.Meter
+	if meter == nil {
+		meter = noMeter{}
+	}
 	parallel := o.Parallel
 	if parallel <= 0 {
 		parallel = 8
 	}
+	results := make([]Result, len(jobs))
+	v := newVerifier(c, after)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := range min(parallel, max(len(jobs), 1)) {
@@ -155,13 +173,11 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 				bar := meter.Start(j.remote, j.size)
 				if err != nil {
 					results[i] = Result{Local: j.local, Remote: j.remote, Err: err}
-					bar.Done(err)
-					continue
+				} else {
+					results[i] = one(sess, j, bar)
 				}
-				r := c.uploadOne(sess, j, partials[j.remote], bar)
-				results[i] = r
-				if r.Err != nil {
-					bar.Done(r.Err)
+				if results[i].Err != nil {
+					bar.Done(results[i].Err)
 					continue
 				}
 				v.add(i, &results[i], bar)
@@ -177,15 +193,7 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 	close(next)
 	wg.Wait()
 	v.close()
-	for i := range results {
-		if results[i].Err == nil && results[i].SHA256 == "" {
-			results[i].Err = ctx.Err()
-			if results[i].Err == nil {
-				results[i].Err = errors.New("not sent")
-			}
-		}
-	}
-	return results, ctx.Err()
+	return results
 }
 
 // partials asks the host, in one request, what arrived of interrupted uploads of big files.
