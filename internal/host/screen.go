@@ -81,13 +81,14 @@ func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity)
 		desktop = "buktu on " + hn
 	}
 	s := &rfb.Server{
-		Display:         d.scr,
-		Logger:          h.log.With("svc", string(name)),
-		TLS:             &tls.Config{Certificates: []tls.Certificate{id.TLS}, MinVersion: tls.VersionTLS12},
-		Name:            desktop,
-		ViewOnly:        name == config.Observe,
-		MaxCutText:      h.cfg.Screen.MaxCutText,
-		MaxConnsPerAddr: h.cfg.Screen.MaxViewers,
+		Display:          d.scr,
+		Logger:           h.log.With("svc", string(name)),
+		TLS:              &tls.Config{Certificates: []tls.Certificate{id.TLS}, MinVersion: tls.VersionTLS12},
+		Name:             desktop,
+		ViewOnly:         name == config.Observe,
+		MaxCutText:       h.cfg.Screen.MaxCutText,
+		HandshakeTimeout: h.cfg.Limits.HandshakeTimeout.Std(),
+		MaxConnsPerAddr:  h.cfg.Screen.MaxViewers,
 		Authenticate: func(ctx context.Context, user, pw string, remote netip.AddrPort) (rfb.Access, error) {
 			acct, err := a.CheckPassword(ctx, user, pw, remote.Addr())
 			if err != nil {
