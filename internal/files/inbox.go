@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrDenied is returned for what the policy never allows.
@@ -159,37 +161,88 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 // finishing at once cannot overwrite each other.
 func (s *InboxSession) place(part, rel string) (string, error) {
 	dir, file := path.Split(path.Join(s.account, rel))
-	madeDir := false
+	dir = strings.TrimSuffix(dir, "/")
 	ext := path.Ext(file)
 	stem := strings.TrimSuffix(file, ext)
 	if stem == "" { // ".bashrc" keeps its name whole
 		stem, ext = file, ""
 	}
+	move, err := s.in.mover(part, dir)
+	if err != nil {
+		return "", err
+	}
+	defer move.close()
 	for i := 1; i <= 10000; i++ {
 		name := file
 		if i > 1 {
 			name = stem + " (" + strconv.Itoa(i) + ")" + ext
 		}
-		target := dir + name
-		err := s.in.root.Link(part, target)
+		err := move.noReplace(name)
 		if err == nil {
-			s.in.root.Remove(part)
-			return target, nil
-		}
-		if errors.Is(err, fs.ErrNotExist) && !madeDir {
-			// The folder is made only when missing: most files land in one that exists.
-			if err := s.in.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
-				return "", fmt.Errorf("make inbox folder: %w", err)
-			}
-			madeDir = true
-			i--
-			continue
+			return dir + "/" + name, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("place upload: %w", err)
 		}
 	}
 	return "", fmt.Errorf("place upload: %w: too many files named %q", ErrDenied, file)
+}
+
+// mover moves one partial file into a folder of the inbox without ever replacing a file.
+type mover struct {
+	in       *Inbox
+	part     string   // the partial file, relative to the inbox
+	from, to *os.File // the partial folder and the target folder, opened inside the root
+}
+
+// mover opens the folders of a move, making the target folder when it is missing. Both are
+// opened through the root, so the names used with their descriptors (no slashes) cannot
+// leave it.
+func (in *Inbox) mover(part, dir string) (*mover, error) {
+	from, err := in.root.Open(path.Dir(part))
+	if err != nil {
+		return nil, fmt.Errorf("open partial folder: %w", err)
+	}
+	to, err := in.root.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := in.root.MkdirAll(dir, 0o755); err != nil {
+			from.Close()
+			return nil, fmt.Errorf("make inbox folder: %w", err)
+		}
+		to, err = in.root.Open(dir)
+	}
+	if err != nil {
+		from.Close()
+		return nil, fmt.Errorf("open inbox folder: %w", err)
+	}
+	return &mover{in: in, part: part, from: from, to: to}, nil
+}
+
+func (m *mover) close() {
+	m.from.Close()
+	m.to.Close()
+}
+
+// noReplace moves the partial file to name in the target folder, or fails with fs.ErrExist.
+// One renameat2(RENAME_NOREPLACE) does it; a file system without it gets a hard link and
+// an unlink, which never replace either.
+func (m *mover) noReplace(name string) error {
+	err := unix.Renameat2(int(m.from.Fd()), path.Base(m.part), int(m.to.Fd()), name, unix.RENAME_NOREPLACE)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EEXIST):
+		return fs.ErrExist
+	case !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS):
+		return err
+	}
+	if err := unix.Linkat(int(m.from.Fd()), path.Base(m.part), int(m.to.Fd()), name, 0); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return fs.ErrExist
+		}
+		return err
+	}
+	return unix.Unlinkat(int(m.from.Fd()), path.Base(m.part), 0)
 }
 
 // Mkdir makes a folder in the sender's folder; one that exists already is fine.

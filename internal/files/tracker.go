@@ -11,6 +11,14 @@ import (
 // hashBuf is how much a tracker reads back at a time.
 const hashBuf = 256 << 10
 
+// lazyStart is how far a file must get before its tracker hashes on a goroutine of its own:
+// a small file is hashed when it is closed, which costs less than starting a goroutine and
+// its buffer for it.
+const lazyStart = 1 << 20
+
+// bufPool recycles the trackers' read buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, hashBuf); return &b }}
+
 // tracker hashes a file that arrives (or is served) in pieces at any offset, as SFTP's
 // pipelined requests deliver it. Writers record the ranges they finished; a goroutine reads
 // back, from the file itself, the prefix that has no holes and hashes it in order. Memory stays
@@ -27,6 +35,7 @@ type tracker struct {
 	readErr    error
 	closing    bool // the goroutine should stop once it has caught up
 	fill       bool // when closing, hash to end across holes
+	started    bool // the hashing goroutine runs
 	wake       chan struct{}
 	done       chan struct{}
 	checkpoint func(hashed int64, state []byte) // called by the hashing goroutine, may be nil
@@ -46,7 +55,19 @@ func newTracker(src io.ReaderAt, h hash.Hash, from int64) *tracker {
 	return t
 }
 
-func (t *tracker) start() { go t.run() }
+// start lets the tracker hash on a goroutine of its own once the file passes lazyStart.
+func (t *tracker) start() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.startLocked()
+}
+
+func (t *tracker) startLocked() {
+	if !t.started && t.contiguous-t.hashed >= lazyStart {
+		t.started = true
+		go t.run()
+	}
+}
 
 // finished records that [off, off+n) is in the file.
 func (t *tracker) finished(off int64, n int) {
@@ -74,6 +95,9 @@ func (t *tracker) finished(off int64, n int) {
 		}
 		t.spans = t.spans[1:]
 	}
+	if advanced {
+		t.startLocked()
+	}
 	t.mu.Unlock()
 	if advanced {
 		t.kick()
@@ -97,7 +121,9 @@ func (t *tracker) addSpanLocked(s span) {
 
 func (t *tracker) run() {
 	defer close(t.done)
-	buf := make([]byte, hashBuf)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
 	for {
 		t.mu.Lock()
 		target, closing := t.contiguous, t.closing
@@ -135,7 +161,12 @@ func (t *tracker) run() {
 func (t *tracker) finish() (int64, []byte, error) {
 	t.mu.Lock()
 	t.closing, t.fill = true, true
+	started := t.started
+	t.started = true
 	t.mu.Unlock()
+	if !started {
+		t.run() // a small file: hash it here and now
+	}
 	t.kick()
 	<-t.done
 	return t.hashed, t.h.Sum(nil), t.readErr
@@ -146,7 +177,12 @@ func (t *tracker) finish() (int64, []byte, error) {
 func (t *tracker) stop() (int64, []byte) {
 	t.mu.Lock()
 	t.closing = true // and not fill: the state must describe a prefix with no holes
+	started := t.started
+	t.started = true
 	t.mu.Unlock()
+	if !started {
+		t.run()
+	}
 	t.kick()
 	<-t.done
 	return t.hashed, marshalHash(t.h)
