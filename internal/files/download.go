@@ -2,6 +2,7 @@ package files
 
 import (
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -11,6 +12,8 @@ import (
 // log records the SHA-256 of every file read whole.
 type Download struct {
 	f       *os.File
+	fi      fs.FileInfo
+	sums    *sumCache
 	tr      *tracker
 	size    int64
 	started time.Time
@@ -42,6 +45,9 @@ func (d *Download) Close() error {
 				if err == nil {
 					d.t.SHA256 = fmtSum(h.Sum(nil))
 					d.t.Complete = true
+					if d.sums != nil {
+						d.sums.put(d.fi, d.t.SHA256)
+					}
 				}
 			}
 		}

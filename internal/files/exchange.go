@@ -1,6 +1,7 @@
 package files
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +29,7 @@ type Exchange struct {
 	opts  Options
 	root  *os.Root
 	parts *partials
+	sums  sumCache
 }
 
 // OpenExchange opens (and creates) the exchange folder dir.
@@ -163,7 +166,7 @@ func (s *ExchangeSession) Open(name string) (*Download, error) {
 		return nil, ErrDenied
 	}
 	s.active.Add(1)
-	d := &Download{f: f, size: fi.Size(), started: time.Now(), done: s.done,
+	d := &Download{f: f, fi: fi, sums: &s.x.sums, size: fi.Size(), started: time.Now(), done: s.done,
 		t: Transfer{Account: s.account, Remote: s.remote, Service: "exchange", Path: rel}}
 	d.tr = newTracker(f, nil, 0)
 	d.tr.start()
@@ -198,7 +201,14 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 		return nil, err
 	}
 	s.active.Add(1)
-	u.remote, u.service, u.done = s.remote, "exchange", s.done
+	u.remote, u.service = s.remote, "exchange"
+	var placed fs.FileInfo // the partial file as it was renamed into place
+	u.done = func(t Transfer) {
+		if t.Complete && placed != nil {
+			s.x.sums.put(placed, t.SHA256) // the client checks its upload right after
+		}
+		s.done(t)
+	}
 	u.place = func(part string) (string, error) {
 		// Between open and close the name may have come to exist: the same rule holds then.
 		if fi, err := s.x.root.Lstat(rel); err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
@@ -206,9 +216,11 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 		}
 		// Partial files are private; a placed file is shared like the folder it is in.
 		s.x.root.Chmod(part, 0o644)
+		fi, _ := s.x.root.Stat(part) // a rename keeps the inode, size and times
 		if err := s.x.root.Rename(part, rel); err != nil {
 			return "", rootErr(err)
 		}
+		placed = fi
 		return rel, nil
 	}
 	return &Upload{u}, nil
@@ -339,25 +351,86 @@ func (s *ExchangeSession) StatFS() (syscall.Statfs_t, error) {
 
 // SHA256 returns the SHA-256 of a file in the folder, read from disk.
 func (s *ExchangeSession) SHA256(name string) (int64, string, error) {
-	d, err := s.Open(name)
+	rel, err := s.clean(name, s.access.Read)
 	if err != nil {
 		return 0, "", err
 	}
-	d.done = func(Transfer) { s.active.Add(-1) }
-	defer d.Close()
-	buf := make([]byte, hashBuf)
-	var off int64
-	for {
-		n, err := d.ReadAt(buf, off)
-		off += int64(n)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, "", err
-		}
+	f, err := s.x.root.Open(rel)
+	if err != nil {
+		return 0, "", rootErr(err)
 	}
-	n, sum, err := d.tr.finish()
-	d.hashed = true
-	return n, fmtSum(sum), err
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, "", ErrDenied
+	}
+	// A file just served whole, or just uploaded, was hashed then: a client checking its
+	// download asks right after, and reading the file again would double the work.
+	if sum, ok := s.x.sums.get(fi); ok {
+		return fi.Size(), sum, nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size()))
+	if err != nil {
+		return 0, "", err
+	}
+	sum := fmtSum(h.Sum(nil))
+	s.x.sums.put(fi, sum)
+	return n, sum, nil
+}
+
+// sumCache remembers the SHA-256 of recently hashed files, by inode, size and modification
+// time, so a file changed since is hashed again.
+type sumCache struct {
+	mu    sync.Mutex // guards m and order
+	m     map[sumKey]string
+	order []sumKey
+}
+
+type sumKey struct {
+	dev, ino uint64
+	size     int64
+	mtime    int64
+}
+
+// sumCacheSize bounds the remembered sums.
+const sumCacheSize = 4096
+
+func keyOf(fi fs.FileInfo) (sumKey, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return sumKey{}, false
+	}
+	return sumKey{uint64(st.Dev), st.Ino, fi.Size(), fi.ModTime().UnixNano()}, true
+}
+
+func (c *sumCache) get(fi fs.FileInfo) (string, bool) {
+	k, ok := keyOf(fi)
+	if !ok {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sum, ok := c.m[k]
+	return sum, ok
+}
+
+func (c *sumCache) put(fi fs.FileInfo, sum string) {
+	k, ok := keyOf(fi)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[sumKey]string{}
+	}
+	if _, had := c.m[k]; !had {
+		c.order = append(c.order, k)
+	}
+	c.m[k] = sum
+	for len(c.order) > sumCacheSize {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
 }

@@ -1,12 +1,15 @@
 package files
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func newExchange(t *testing.T) (*Exchange, string, string) {
@@ -150,5 +153,25 @@ func TestExchangeDownloadHash(t *testing.T) {
 	}
 	if s.Busy() {
 		t.Errorf("Busy() after all transfers closed")
+	}
+}
+
+func TestExchangeSHA256SeesChanges(t *testing.T) {
+	x, dir, _ := newExchange(t)
+	s := x.Session("admin", "", Access{true, true, true}, nil)
+	if err := write(t, s, "f", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	const helloSHA = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	if _, sum, err := s.SHA256("f"); sum != helloSHA || err != nil {
+		t.Fatalf("SHA256(f) = %s, %v; want the upload's", sum, err)
+	}
+	// Changed behind the host's back, same size: the remembered sum must not be used.
+	later := time.Now().Add(time.Hour)
+	os.WriteFile(filepath.Join(dir, "f"), []byte("jello"), 0o644)
+	os.Chtimes(filepath.Join(dir, "f"), later, later)
+	want := sha256.Sum256([]byte("jello"))
+	if _, sum, err := s.SHA256("f"); err != nil || sum != hex.EncodeToString(want[:]) {
+		t.Errorf("SHA256(f) after a change = %s, %v; want %x", sum, err, want)
 	}
 }
