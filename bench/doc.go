@@ -1,0 +1,10 @@
+// Package bench holds buktu's benchmarks against the tools people already use. BenchmarkFiles
+// runs the file services side by side with OpenSSH on loopback: the built buktu binary as a
+// host against an sshd started for the run with a throwaway configuration, moving the same
+// data sets with `buktu send`/`buktu get` and with scp, sftp and rsync. It reports speedups,
+// the host's memory, and writes the table to results/files.md; `make bench` runs it. Every
+// server keeps its files under TMPDIR: `TMPDIR=/dev/shm make bench` measures without the disk.
+//
+// It owns no product code: what it measures lives in internal/…, and it drives the binary
+// the way a person would. Starting the buktu host is internal/testenv's job.
+package bench
