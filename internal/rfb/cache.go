@@ -26,6 +26,7 @@ type cacheKey struct {
 	p        encoding.Params
 	from, to uint64
 	w, h     int
+	copyRect bool // the update starts with a CopyRect of a scroll
 }
 
 type cacheEntry struct {
@@ -37,8 +38,10 @@ type cacheEntry struct {
 
 // encode returns the rectangles (headers and bodies) that draw region of f, the frame of
 // sequence number to, for viewers that last saw from, and how many there are.
-func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Region, from, to uint64) ([]byte, int, error) {
-	key := cacheKey{p, from, to, f.W, f.H}
+// With scroll, the update starts with a CopyRect that moves the scrolled rows within the
+// viewer's copy of the screen, and the rest of the damage follows.
+func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Region, from, to uint64, scroll *frame.Scroll) ([]byte, int, error) {
+	key := cacheKey{p, from, to, f.W, f.H, scroll != nil}
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[cacheKey]*cacheEntry{}
@@ -69,7 +72,15 @@ func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Reg
 		c.encoders[p] = enc
 		c.mu.Unlock()
 	}
-	e.body, e.n = encodeRegion(enc, f, region)
+	if scroll != nil {
+		src := scroll.Src()
+		e.body = encoding.AppendCopyRect(nil, scroll.Dst, src.X, src.Y)
+		e.n = 1
+		region = region.Clone()
+		region.Subtract(scroll.Dst)
+	}
+	body, n := encodeRegion(enc, f, region)
+	e.body, e.n = append(e.body, body...), e.n+n
 	return e.body, e.n, nil
 }
 

@@ -215,6 +215,12 @@ type scancoder interface {
 	KeyScancode(scancode uint32, down bool) error
 }
 
+// scroller is a Display that finds content that moved (text scrolling), so it can be sent as
+// a CopyRect from what the viewer already has.
+type scroller interface {
+	Scroll(from, to uint64) (frame.Scroll, bool)
+}
+
 // cursorSource is a Display that knows the pointer's shape.
 type cursorSource interface {
 	CursorSerial() uint32
@@ -388,7 +394,13 @@ func (ss *session) write(ctx context.Context) error {
 // update sends one FramebufferUpdate of region of f.
 func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64, p prefs, resized bool) error {
 	params := encoding.Params{Encoding: p.encoding, Format: p.format, Quality: p.quality, Compress: p.compress}
-	body, n, err := ss.s.cache.encode(params, f, region, from, seq)
+	var scroll *frame.Scroll
+	if sd, ok := ss.s.Display.(scroller); ok && p.copyRect && from != 0 && !resized {
+		if sc, ok := sd.Scroll(from, seq); ok {
+			scroll = &sc
+		}
+	}
+	body, n, err := ss.s.cache.encode(params, f, region, from, seq, scroll)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 package screen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -91,10 +92,12 @@ type Screen struct {
 	cursor  uint32
 }
 
-// entry is the damage one sequence number brought.
+// entry is the damage one sequence number brought, and the vertical scroll within it, if the
+// capture found one.
 type entry struct {
 	seq    uint64
 	damage frame.Region
+	scroll *frame.Scroll
 }
 
 // New returns a Screen capturing src. Nothing is captured until Run.
@@ -147,6 +150,7 @@ func (s *Screen) Run(ctx context.Context) error {
 		if damage.Empty() && cursor == s.cursor {
 			continue
 		}
+		scroll := findScroll(s.cur, spare, damage)
 		s.mu.Lock()
 		if !damage.Empty() {
 			old, lent := s.cur, s.lent
@@ -159,7 +163,7 @@ func (s *Screen) Run(ctx context.Context) error {
 			}
 		}
 		s.cursor = cursor
-		s.publishLocked(damage)
+		s.publishLocked(damage, scroll)
 		s.mu.Unlock()
 		lastChange = last
 		s.log.Debug("screen changed", "seq", s.seq, "damage", damage.Bounds().String())
@@ -167,12 +171,12 @@ func (s *Screen) Run(ctx context.Context) error {
 }
 
 // publishLocked makes cur, with damage, the newest state and wakes waiting viewers.
-func (s *Screen) publishLocked(damage frame.Region) {
+func (s *Screen) publishLocked(damage frame.Region, scroll *frame.Scroll) {
 	s.seq++
 	if len(s.history) == s.opts.History {
 		s.history = append(s.history[:0], s.history[1:]...)
 	}
-	s.history = append(s.history, entry{s.seq, damage})
+	s.history = append(s.history, entry{s.seq, damage, scroll})
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -273,4 +277,48 @@ func (s *Screen) damageSinceLocked(since uint64) frame.Region {
 		}
 	}
 	return g
+}
+
+// scrollRows is the least height of changed area worth looking for a scroll in.
+const scrollRows = 64
+
+// findScroll looks for content that moved up or down between two frames within the damage,
+// as text scrolls, so viewers can be told to copy it rather than be sent it again. The rows
+// found are compared byte for byte before they are trusted.
+func findScroll(prev, cur *frame.Frame, damage frame.Region) *frame.Scroll {
+	if prev == nil || damage.Empty() || prev.W != cur.W || prev.H != cur.H {
+		return nil
+	}
+	b := damage.Bounds()
+	if b.H < scrollRows {
+		return nil
+	}
+	sc, ok := frame.FindScroll(prev, cur, b)
+	if !ok {
+		return nil
+	}
+	src := sc.Src()
+	for y := range sc.Dst.H {
+		if !bytes.Equal(cur.Row(sc.Dst.X, sc.Dst.Y+y, sc.Dst.W), prev.Row(src.X, src.Y+y, src.W)) {
+			return nil
+		}
+	}
+	return &sc
+}
+
+// Scroll returns the vertical move that sequence number to brought, when it is the one
+// right after from: a viewer that has from's frame can copy those rows instead of receiving
+// them.
+func (s *Screen) Scroll(from, to uint64) (frame.Scroll, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if to != from+1 {
+		return frame.Scroll{}, false
+	}
+	for _, e := range s.history {
+		if e.seq == to && e.scroll != nil {
+			return *e.scroll, true
+		}
+	}
+	return frame.Scroll{}, false
 }
