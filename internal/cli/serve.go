@@ -26,8 +26,12 @@ func dataDir(flag string) (string, error) {
 	return host.DefaultDataDir()
 }
 
-// hostMemoryLimit is the host's soft memory limit unless GOMEMLIMIT says otherwise.
-const hostMemoryLimit = 40 << 20
+// The host's soft memory limit unless GOMEMLIMIT says otherwise: with only the file services,
+// and with the screen services too.
+const (
+	fileHostMemoryLimit   = 40 << 20
+	screenHostMemoryLimit = 160 << 20
+)
 
 func (e *env) serveCmd() *cobra.Command {
 	c := &cobra.Command{
@@ -72,8 +76,13 @@ SIGINT or SIGTERM stops it: no new sessions; running transfers get the shutdown 
 		}
 		if os.Getenv("GOMEMLIMIT") == "" {
 			// A soft limit makes the collector work harder before the host grows past what a
-			// small machine can give it; GOMEMLIMIT overrides it.
-			debug.SetMemoryLimit(hostMemoryLimit)
+			// small machine can give it; GOMEMLIMIT overrides it. Sharing a screen needs room
+			// for frames: a tight limit there makes the collector run dozens of times a second.
+			limit := fileHostMemoryLimit
+			if cfg.Listen.Addr(config.Control) != "" || cfg.Listen.Addr(config.Observe) != "" {
+				limit = screenHostMemoryLimit
+			}
+			debug.SetMemoryLimit(int64(limit))
 		}
 		return host.Run(e.ctx, host.Options{DataDir: dir, ConfigPath: *cfgPath, Out: e.stdout, Logger: log, Display: *display})
 	}

@@ -234,6 +234,7 @@ func (c *Client) ReadUpdate(onOther func(wire.ServerMessage)) error {
 
 func (c *Client) readRects(n int) error {
 	counter := &countReader{r: c.conn}
+	defer func() { c.Bytes += counter.n }() // LastRect ends the loop early
 	for i := 0; n == wire.RectsUntilLastRect || i < n; i++ {
 		h, err := wire.ReadRectHeader(counter)
 		if err != nil {
@@ -259,7 +260,6 @@ func (c *Client) readRects(n int) error {
 			return fmt.Errorf("decode %v rectangle %v: %w", h.Encoding, r, err)
 		}
 	}
-	c.Bytes += counter.n
 	return nil
 }
 
