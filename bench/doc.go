@@ -5,6 +5,12 @@
 // the host's memory, and writes the table to results/files.md; `make bench` runs it. Every
 // server keeps its files under TMPDIR: `TMPDIR=/dev/shm make bench` measures without the disk.
 //
+// BenchmarkScreen runs the screen services side by side with x11vnc and TigerVNC's
+// x0vncserver on one shared 1920x1080 Xvfb: a full-screen video, scrolling text and a moving
+// square drawn at 30 frames/s by a process of its own, 1, 10 and 50 viewers of buktu's own
+// client that decode everything, idle CPU and click-to-pixel latency; every row is checked
+// against the X server's pixels. It writes results/screen.md.
+//
 // It owns no product code: what it measures lives in internal/…, and it drives the binary
 // the way a person would. Starting the buktu host is internal/testenv's job.
 package bench
