@@ -283,9 +283,7 @@ func (ss *session) interruptLocked() {
 // choose picks, from the viewer's list in its order of preference, the encoding we produce
 // and notes the pseudo-encodings it understands.
 func choose(p prefs, encs []wire.Encoding) prefs {
-	p.encoding, p.copyRect = wire.EncodingRaw, false
-	p.desktopSize, p.extDesktop, p.lastRect, p.desktopName, p.extClip = false, false, false, false, false
-	p.cursor, p.qemuKey, p.continuous, p.fence = false, false, false, false
+	p = prefs{format: p.format, encoding: wire.EncodingRaw} // each SetEncodings replaces the last
 	picked := false
 	for _, e := range encs {
 		switch e {
