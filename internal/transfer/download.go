@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/sys/unix"
 )
 
 // partSuffix marks a download in progress: it is renamed to its name only when complete and
@@ -60,8 +61,29 @@ func (c *Client) Download(ctx context.Context, remotes []string, local string, o
 			}
 		}
 	}
-	results := c.run(ctx, jobs, o, c.placeDownload, c.downloadOne)
+	results := c.run(ctx, jobs, o, syncDownloads, c.placeDownload, c.downloadOne)
 	return results, ctx.Err()
+}
+
+// syncDownloads makes a batch of downloaded files durable before any of them gets its name:
+// one syncfs for the batch, instead of an fsync for each of thousands of small files.
+func syncDownloads(batch []pending) {
+	if len(batch) == 0 {
+		return
+	}
+	dir, err := os.Open(filepath.Dir(batch[0].r.Local))
+	if err != nil {
+		return
+	}
+	defer dir.Close()
+	if err := unix.Syncfs(int(dir.Fd())); err != nil {
+		for _, p := range batch {
+			if f, err := os.OpenFile(p.r.Local+partSuffix, os.O_RDWR, 0); err == nil {
+				f.Sync()
+				f.Close()
+			}
+		}
+	}
 }
 
 // placeDownload gives a checked download its name; one that failed the check after a resume
@@ -138,10 +160,6 @@ func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 	n, err := rf.WriteTo(w)
 	if err != nil {
 		r.Err = fmt.Errorf("receive: %w", err)
-		return r
-	}
-	if err := lf.Sync(); err != nil {
-		r.Err = err
 		return r
 	}
 	r.Size = offset + n

@@ -135,7 +135,7 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 	stop := context.AfterFunc(ctx, func() { c.ssh.Close() })
 	defer stop()
 	partials := c.partials(jobs)
-	results := c.run(ctx, jobs, o, nil, func(sess *sftp.Client, j job, bar Bar) Result {
+	results := c.run(ctx, jobs, o, nil, nil, func(sess *sftp.Client, j job, bar Bar) Result {
 		return c.uploadOne(sess, j, partials[j.remote], bar)
 	})
 	for i := range results {
@@ -150,9 +150,9 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 }
 
 // run transfers jobs, o.Parallel at a time, each worker on an SFTP session of its own, and
-// checks every file that arrived with the host's SHA-256 in batches; after runs once a file
-// is checked.
-func (c *Client) run(ctx context.Context, jobs []job, o UploadOptions, after func(pending), one func(*sftp.Client, job, Bar) Result) []Result {
+// checks every file that arrived with the host's SHA-256 in batches; before runs on each
+// batch, after once a file is checked.
+func (c *Client) run(ctx context.Context, jobs []job, o UploadOptions, before func([]pending), after func(pending), one func(*sftp.Client, job, Bar) Result) []Result {
 	meter := o.Meter
 	if meter == nil {
 		meter = noMeter{}
@@ -162,7 +162,7 @@ func (c *Client) run(ctx context.Context, jobs []job, o UploadOptions, after fun
 		parallel = 8
 	}
 	results := make([]Result, len(jobs))
-	v := newVerifier(c, after)
+	v := newVerifier(c, before, after)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := range min(parallel, max(len(jobs), 1)) {

@@ -16,10 +16,11 @@ const (
 // verifier checks finished files against the host's SHA-256 in batches: SSH global requests
 // go one at a time, so one per file would make thousands of small files wait on round trips.
 type verifier struct {
-	c     *Client
-	after func(pending) // runs once a file is checked, before its bar is done; may be nil
-	in    chan pending
-	done  chan struct{}
+	c      *Client
+	before func([]pending) // runs on each batch before it is checked; may be nil
+	after  func(pending)   // runs once a file is checked, before its bar is done; may be nil
+	in     chan pending
+	done   chan struct{}
 }
 
 type pending struct {
@@ -28,8 +29,8 @@ type pending struct {
 	bar Bar
 }
 
-func newVerifier(c *Client, after func(pending)) *verifier {
-	v := &verifier{c: c, after: after, in: make(chan pending, verifyBatch), done: make(chan struct{})}
+func newVerifier(c *Client, before func([]pending), after func(pending)) *verifier {
+	v := &verifier{c: c, before: before, after: after, in: make(chan pending, verifyBatch), done: make(chan struct{})}
 	go v.run()
 	return v
 }
@@ -64,6 +65,9 @@ func (v *verifier) run() {
 }
 
 func (v *verifier) check(batch []pending) {
+	if v.before != nil {
+		v.before(batch)
+	}
 	paths := make([]string, len(batch))
 	for i, p := range batch {
 		paths[i] = p.r.Remote
