@@ -212,7 +212,7 @@ func (b *bed) sync() {
 // arrived at got.
 func (b *bed) run(tb testing.TB, t tool, cmd *exec.Cmd, r *result, got string, m *manifest) {
 	tb.Helper()
-	var output lockedBuffer
+	var output testenv.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if t.Reset != nil {
 		t.Reset()

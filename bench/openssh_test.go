@@ -10,7 +10,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,7 +75,7 @@ func startOpenSSH(tb testing.TB) *openSSH {
 		tb.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-D", "-e", "-f", cfgFile)
-	var stderr lockedBuffer
+	var stderr testenv.LockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start sshd: %v", err)
@@ -192,22 +191,4 @@ func (o *openSSH) probe(tb testing.TB) (cipher, version string) {
 		tb.Fatalf("ssh -v did not say which cipher it chose:\n%s", out)
 	}
 	return cipher, version
-}
-
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -67,24 +68,45 @@ func (e *env) dial(t transfer.Target, f *clientFlags) (*transfer.Client, error) 
 			fmt.Fprintf(e.stderr, "buktu: hint: compare it with what 'buktu id' prints on the host\n")
 		},
 	}
-	if pw, ok := os.LookupEnv(f.passEnv); ok && f.passEnv != "" {
-		o.Password = func() (string, error) { return pw, nil }
-	} else if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-		defer tty.Close()
-		if term.IsTerminal(int(tty.Fd())) {
-			o.Password = func() (string, error) {
-				fmt.Fprintf(tty, "password for %s: ", t)
-				b, err := term.ReadPassword(int(tty.Fd()))
-				fmt.Fprintln(tty)
-				return string(b), err
-			}
-		}
+	if pw := passwordSource(t.String(), f); pw != nil {
+		o.Password = pw
 	}
 	c, err := transfer.Dial(e.ctx, t, o)
 	if ke, ok := err.(*transfer.HostKeyError); ok {
 		return nil, withHint(ke, fmt.Sprintf("if the host was reinstalled or its key deliberately replaced, check the new key with 'buktu id' on the host, then run: buktu forget %s", t.Addr()))
 	}
 	return c, err
+}
+
+// passwordSource returns where a password comes from: the flags' environment variable, else
+// the terminal, asked without echo when the password is needed; nil when there is neither.
+func passwordSource(target string, f *clientFlags) func() (string, error) {
+	if pw, ok := os.LookupEnv(f.passEnv); ok && f.passEnv != "" {
+		return func() (string, error) { return pw, nil }
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil
+	}
+	interactive := term.IsTerminal(int(tty.Fd()))
+	tty.Close()
+	if !interactive {
+		return nil
+	}
+	return func() (string, error) {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return "", err
+		}
+		defer tty.Close()
+		if !term.IsTerminal(int(tty.Fd())) {
+			return "", errors.New("no terminal to ask the password on")
+		}
+		fmt.Fprintf(tty, "password for %s: ", target)
+		b, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		return string(b), err
+	}
 }
 
 func (e *env) meter(f *clientFlags, verb string, quiet bool) *progress.Progress {

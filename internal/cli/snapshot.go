@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
@@ -50,7 +49,11 @@ as 'buktu id' shows it. With --vnc-password-env it uses legacy VNC authenticatio
 				return usagef("environment variable %s is empty", *vncEnv)
 			}
 		} else {
-			pw, err := e.password(t.String(), &f)
+			src := passwordSource(t.String(), &f)
+			if src == nil {
+				return withHint(errors.New("no password"), "set BUKTU_PASSWORD, or run on a terminal")
+			}
+			pw, err := src()
 			if err != nil {
 				return err
 			}
@@ -83,22 +86,6 @@ as 'buktu id' shows it. With --vnc-password-env it uses legacy VNC authenticatio
 		return nil
 	}
 	return c
-}
-
-// password returns the password from the flags' environment variable or the terminal.
-func (e *env) password(target string, f *clientFlags) (string, error) {
-	if pw, ok := os.LookupEnv(f.passEnv); ok && f.passEnv != "" {
-		return pw, nil
-	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return "", withHint(errors.New("no password"), "set BUKTU_PASSWORD, or run on a terminal")
-	}
-	defer tty.Close()
-	fmt.Fprintf(tty, "password for %s: ", target)
-	r := bufio.NewReader(tty)
-	line, err := r.ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
 }
 
 // pinnedTLS checks a host's certificate by the fingerprint pinned for addr in file, pinning

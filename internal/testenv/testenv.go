@@ -75,8 +75,8 @@ type Host struct {
 	// for the next Start.
 	Args, Env []string
 	cmd       *exec.Cmd
-	stdout    *lockedBuffer
-	stderr    *lockedBuffer
+	stdout    *LockedBuffer
+	stderr    *LockedBuffer
 	exited    chan struct{}
 }
 
@@ -136,7 +136,7 @@ func (h *Host) Start(t testing.TB) {
 	if h.Env != nil {
 		h.cmd.Env = append(os.Environ(), h.Env...)
 	}
-	h.stdout, h.stderr = &lockedBuffer{}, &lockedBuffer{}
+	h.stdout, h.stderr = &LockedBuffer{}, &LockedBuffer{}
 	pr, pw := io.Pipe()
 	h.cmd.Stdout = io.MultiWriter(h.stdout, pw)
 	h.cmd.Stderr = h.stderr
@@ -261,18 +261,19 @@ func Run(t testing.TB, prog, stdin string, env []string, args ...string) (string
 	return out.String(), errb.String(), code
 }
 
-type lockedBuffer struct {
+// LockedBuffer collects a process's output while it runs; safe to read meanwhile.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
