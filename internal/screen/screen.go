@@ -31,6 +31,13 @@ const (
 // busyFor is how long the loop keeps capturing at full rate after the last change.
 const busyFor = time.Second
 
+// wholeEvery is how often a display that reports damage is still captured whole and
+// compared, in case something drew without telling it.
+const wholeEvery = 5 * time.Second
+
+// maxParts bounds the rectangles of damage read one by one; more are read as their bounds.
+const maxParts = 32
+
 // ErrStopped is returned by Update once Run has returned.
 var ErrStopped = errors.New("screen: capture stopped")
 
@@ -38,6 +45,11 @@ var ErrStopped = errors.New("screen: capture stopped")
 type Source interface {
 	// Capture copies the whole screen into dst, resizing dst when needed.
 	Capture(dst *frame.Frame) error
+	// Damaged returns what was drawn since the last call; ok is false when the display
+	// cannot tell, and then every capture is a whole one.
+	Damaged() (g frame.Region, ok bool, err error)
+	// CaptureRects copies the pixels of rs into dst, which has the screen's size.
+	CaptureRects(dst *frame.Frame, rs []frame.Rect) error
 	// Wake receives after the screen may have changed; nil when the display gives no hints.
 	Wake() <-chan struct{}
 	Size() (w, h int)
@@ -55,8 +67,9 @@ type Source interface {
 
 // Options tune a Screen. The zero value means the defaults.
 type Options struct {
-	// Interval is the least time between two captures: the loop captures this often while
-	// the screen changes (and while viewers wait, when the display gives no hints).
+	// Interval is the least time between two captures. Without hints the loop captures
+	// this often while the screen changes and while viewers wait; with hints it captures as
+	// soon as something is drawn, but not sooner than this after the last capture.
 	// Default 16 ms, about 60 frames a second.
 	Interval time.Duration
 	// IdleInterval is the time between captures once nothing changed for a second and no
@@ -132,20 +145,58 @@ func New(src Source, opts Options) *Screen {
 
 // Run captures until ctx ends or a capture fails, and returns why. Viewers blocked in
 // Update then get ErrStopped.
+//
+// When the display reports damage, a round reads only the damaged tiles into a copy of the
+// newest frame and compares just those; otherwise, and every wholeEvery, it captures the
+// whole screen and compares all of it.
 func (s *Screen) Run(ctx context.Context) error {
 	defer s.stop()
-	spare := &frame.Frame{}
-	var last, lastChange time.Time
+	var (
+		spare                       = &frame.Frame{}
+		spareSeq                    uint64 // the sequence number whose pixels spare holds; 0: none
+		last, lastChange, lastWhole time.Time
+	)
 	for {
 		if err := s.pause(ctx, last, lastChange); err != nil {
 			return err
 		}
 		last = time.Now()
-		if err := s.src.Capture(spare); err != nil {
+		hint, hinted, err := s.src.Damaged()
+		if err != nil {
 			return err
 		}
+		w, h := s.src.Size()
 		// Only this goroutine writes s.cur, so it may read it unlocked.
-		damage := frame.Diff(s.cur, spare, s.opts.Tile)
+		whole := !hinted || s.cur == nil || s.cur.W != w || s.cur.H != h || last.Sub(lastWhole) >= wholeEvery
+		var damage frame.Region
+		captured := true
+		switch {
+		case whole:
+			if err := s.src.Capture(spare); err != nil {
+				return err
+			}
+			lastWhole = last
+			damage = frame.Diff(s.cur, spare, s.opts.Tile)
+		case !hint.Empty():
+			s.bringUp(spare, spareSeq)
+			parts := s.tiles(hint)
+			if err := s.src.CaptureRects(spare, parts); err != nil {
+				// The screen may have changed size under us: a whole capture settles it.
+				if err := s.src.Capture(spare); err != nil {
+					return err
+				}
+				parts = []frame.Rect{spare.Bounds()}
+			}
+			damage = diffIn(s.cur, spare, parts, s.opts.Tile)
+		default:
+			captured = false
+		}
+		if captured {
+			spareSeq = 0
+			if damage.Empty() && s.cur != nil {
+				spareSeq = s.seq // spare holds what cur holds
+			}
+		}
 		cursor := s.src.CursorSerial()
 		if damage.Empty() && cursor == s.cursor {
 			continue
@@ -153,13 +204,13 @@ func (s *Screen) Run(ctx context.Context) error {
 		scroll := findScroll(s.cur, spare, damage)
 		s.mu.Lock()
 		if !damage.Empty() {
-			old, lent := s.cur, s.lent
+			old, lent, oldSeq := s.cur, s.lent, s.seq
 			s.cur, s.lent = spare, false
 			// A frame no viewer saw can be captured into again; one a viewer holds is
 			// left to it, and the next capture gets a fresh frame.
-			spare = &frame.Frame{}
+			spare, spareSeq = &frame.Frame{}, 0
 			if old != nil && !lent {
-				spare = old
+				spare, spareSeq = old, oldSeq
 			}
 		}
 		s.cursor = cursor
@@ -168,6 +219,59 @@ func (s *Screen) Run(ctx context.Context) error {
 		lastChange = last
 		s.log.Debug("screen changed", "seq", s.seq, "damage", damage.Bounds().String())
 	}
+}
+
+// bringUp makes spare hold the newest frame, cur, before damage is read into it: a frame
+// that held sequence number seq gets what changed since; any other becomes a copy of cur.
+func (s *Screen) bringUp(spare *frame.Frame, seq uint64) {
+	cur := s.cur
+	if seq != 0 && spare.W == cur.W && spare.H == cur.H {
+		s.mu.Lock()
+		known := len(s.history) > 0 && seq+1 >= s.history[0].seq
+		var g frame.Region
+		if known {
+			g = s.damageSinceLocked(seq)
+		}
+		s.mu.Unlock()
+		if known {
+			for _, r := range g.Rects() {
+				spare.Copy(r.X, r.Y, cur, r)
+			}
+			return
+		}
+	}
+	if spare.W != cur.W || spare.H != cur.H || spare.Stride != cur.Stride || len(spare.Pix) != len(cur.Pix) {
+		*spare = *frame.New(cur.W, cur.H)
+	}
+	copy(spare.Pix, cur.Pix)
+}
+
+// tiles returns the damage hint as whole tiles of the grid Diff uses, merged; many scattered
+// pieces become their bounds, as one read of a larger area costs less than many round trips.
+func (s *Screen) tiles(hint frame.Region) []frame.Rect {
+	t := s.opts.Tile
+	var g frame.Region
+	bounds := s.cur.Bounds()
+	for _, r := range hint.Rects() {
+		x0, y0 := r.X/t*t, r.Y/t*t
+		x1, y1 := (r.Right()+t-1)/t*t, (r.Bottom()+t-1)/t*t
+		g.Add(frame.Rect{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}.Intersect(bounds))
+	}
+	if g.Len() > maxParts {
+		return []frame.Rect{g.Bounds()}
+	}
+	return g.Rects()
+}
+
+// diffIn is frame.Diff within parts only: the tiles of parts in which cur differs from prev.
+func diffIn(prev, cur *frame.Frame, parts []frame.Rect, tile int) frame.Region {
+	var g frame.Region
+	for _, p := range parts {
+		for _, r := range frame.Diff(prev.Sub(p), cur.Sub(p), tile).Rects() {
+			g.Add(r.Offset(p.X, p.Y))
+		}
+	}
+	return g
 }
 
 // publishLocked makes cur, with damage, the newest state and wakes waiting viewers.
@@ -181,8 +285,9 @@ func (s *Screen) publishLocked(damage frame.Region, scroll *frame.Scroll) {
 	s.changed = make(chan struct{})
 }
 
-// pause waits until the next capture is due: Interval after the last one while the screen
-// changes or (without hints) viewers wait, IdleInterval otherwise, cut short by a hint.
+// pause waits until the next capture is due: without hints, Interval after the last one
+// while the screen changes or viewers wait, IdleInterval otherwise; with hints, when one
+// arrives (no sooner than Interval after the last capture), or IdleInterval at the latest.
 func (s *Screen) pause(ctx context.Context, last, lastChange time.Time) error {
 	if last.IsZero() {
 		return ctx.Err()
@@ -191,7 +296,10 @@ func (s *Screen) pause(ctx context.Context, last, lastChange time.Time) error {
 		s.mu.Lock()
 		waiting := s.waiting > 0
 		s.mu.Unlock()
-		busy := time.Since(lastChange) < busyFor || waiting && !s.hinted
+		// With hints a round is due when something was drawn, and looking sooner finds
+		// nothing: the loop waits for the hint, so a click shows as soon as it is drawn
+		// rather than at the next tick of a timer.
+		busy := !s.hinted && (time.Since(lastChange) < busyFor || waiting)
 		wait := s.opts.IdleInterval
 		if busy {
 			wait = s.opts.Interval

@@ -17,7 +17,9 @@ type fakeSource struct {
 
 	mu       sync.Mutex // guards the fields below
 	img      *frame.Frame
-	captures int
+	rounds   int // calls of Damaged: the loop makes one per round
+	captures int // whole captures
+	damage   frame.Region
 	cursor   uint32
 	churn    bool // change a pixel on every capture, like a video playing
 	err      error
@@ -48,10 +50,32 @@ func (f *fakeSource) Capture(dst *frame.Frame) error {
 	return nil
 }
 
+func (f *fakeSource) Damaged() (frame.Region, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rounds++
+	g := f.damage
+	f.damage = frame.Region{}
+	return g, f.wake != nil, f.err
+}
+
+func (f *fakeSource) CaptureRects(dst *frame.Frame, rs []frame.Rect) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if dst.W != f.img.W || dst.H != f.img.H {
+		return errors.New("fake: size changed")
+	}
+	for _, r := range rs {
+		dst.Copy(r.X, r.Y, f.img, r)
+	}
+	return nil
+}
+
 // draw fills r and, with hints, says so the way DAMAGE would.
 func (f *fakeSource) draw(r frame.Rect, c uint32) {
 	f.mu.Lock()
 	f.img.Fill(r, c)
+	f.damage.Add(r.Intersect(f.img.Bounds()))
 	f.mu.Unlock()
 	if f.wake != nil {
 		select {
@@ -61,7 +85,21 @@ func (f *fakeSource) draw(r frame.Rect, c uint32) {
 	}
 }
 
+// drawSilently fills r without a hint, as a client DAMAGE misses would.
+func (f *fakeSource) drawSilently(r frame.Rect, c uint32) {
+	f.mu.Lock()
+	f.img.Fill(r, c)
+	f.mu.Unlock()
+}
+
+// count returns the rounds the loop made: captures, or with hints, looks at the damage.
 func (f *fakeSource) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rounds
+}
+
+func (f *fakeSource) wholeCaptures() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.captures
@@ -100,6 +138,7 @@ func (f *fakeSource) Resize(w, h int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.img = frame.New(w, h)
+	f.damage.Add(f.img.Bounds())
 	return nil
 }
 
@@ -231,7 +270,8 @@ func TestPacing(t *testing.T) {
 		// Full rate for the first second after the first frame, then the idle pace.
 		{"no hints, no viewer", false, false, 90, 110},
 		{"no hints, viewer waiting", false, true, 600, 630},
-		{"hints, viewer waiting", true, true, 65, 80},
+		// With hints nothing is due until something is drawn: the idle pace throughout.
+		{"hints, viewer waiting", true, true, 9, 11},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +310,55 @@ func TestHintWakesIdleLoop(t *testing.T) {
 		mustUpdate(t, s, seq)
 		if d := time.Since(start); d > DefaultInterval {
 			t.Errorf("a hinted change showed after %v; want within %v", d, DefaultInterval)
+		}
+	})
+}
+
+// TestDamageCapture checks the hinted path: only damaged tiles are read, into a copy of the
+// newest frame or into a reused one brought up to date, and every published frame equals
+// the display; what is drawn without a hint still shows within wholeEvery.
+func TestDamageCapture(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := newFake(200, 120, true)
+		s := New(src, Options{Tile: 16})
+		run(t, s)
+		_, _, seq := mustUpdate(t, s, 0)
+		synctest.Wait()
+		wholes := src.wholeCaptures()
+		for i := range 40 {
+			r := frame.Rect{X: (i * 37) % 190, Y: (i * 23) % 110, W: 3 + i%20, H: 2 + i%9}
+			src.draw(r, uint32(0x10101*i+0x40))
+			synctest.Wait()
+			time.Sleep(DefaultInterval) // fake time: let the loop take its next round
+			synctest.Wait()
+			if i%3 == 0 {
+				continue // nobody looks: the loop may reuse the frame it replaced
+			}
+			f, g, next := mustUpdate(t, s, seq)
+			if !g.Contains(r.X, r.Y) || g.Area() > 200*120/2 {
+				t.Errorf("draw %d of %v: damage %v; want the tiles under it", i, r, g.Rects())
+			}
+			src.mu.Lock()
+			same := string(f.Pix) == string(src.img.Pix)
+			src.mu.Unlock()
+			if !same {
+				t.Fatalf("draw %d of %v: the published frame differs from the display", i, r)
+			}
+			seq = next
+		}
+		if n := src.wholeCaptures() - wholes; n > 2 {
+			t.Errorf("%d whole captures while damage was reported; want at most 2", n)
+		}
+
+		_, _, seq = mustUpdate(t, s, seq) // catch up with the draws nobody looked at
+		src.drawSilently(frame.Rect{X: 5, Y: 5, W: 2, H: 2}, 0xabcdef)
+		start := time.Now()
+		f, _, _ := mustUpdate(t, s, seq)
+		if d := time.Since(start); d > wholeEvery+DefaultHintedIdleInterval {
+			t.Errorf("a change with no hint took %v to show; want at most %v", d, wholeEvery+DefaultHintedIdleInterval)
+		}
+		if got := f.Pixel(5, 5) & 0xffffff; got != 0xabcdef {
+			t.Errorf("a change with no hint shows %06x; want abcdef", got)
 		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/buktu/buktu/internal/frame"
 	"github.com/jezek/xgb"
-	"github.com/jezek/xgb/damage"
 	"github.com/jezek/xgb/shm"
 	"github.com/jezek/xgb/xproto"
 )
@@ -51,14 +50,15 @@ func (f pixelFormat) native() bool {
 	return !f.msbFirst && f.red == 0xff0000 && f.green == 0xff00 && f.blue == 0xff
 }
 
-// convert writes the rows of src, in the server's format, to dst's rows y0 onwards.
-func (f pixelFormat) convert(dst *frame.Frame, y0 int, src []byte) {
-	rowBytes := dst.W * frame.BytesPerPixel
+// convertRect writes src, the rows of r in the server's format packed one after the other,
+// to r in dst.
+func (f pixelFormat) convertRect(dst *frame.Frame, r frame.Rect, src []byte) {
+	rowBytes := r.W * frame.BytesPerPixel
 	if rowBytes == 0 {
 		return
 	}
-	for y := y0; y < dst.H && len(src) >= rowBytes; y++ {
-		row := dst.Row(0, y, dst.W)
+	for y := r.Y; y < r.Bottom() && len(src) >= rowBytes; y++ {
+		row := dst.Row(r.X, y, r.W)
 		if f.native() {
 			copy(row, src[:rowBytes])
 		} else {
@@ -116,11 +116,6 @@ func resize(f *frame.Frame, w, h int) {
 func (c *Conn) Capture(dst *frame.Frame) error {
 	c.capMu.Lock()
 	defer c.capMu.Unlock()
-	if c.has.damage {
-		// Re-arm the DAMAGE notification before reading, so a change made while we read
-		// wakes the next round.
-		damage.Subtract(c.xc, c.dmg, 0, 0)
-	}
 	w, h := c.Size()
 	err := c.captureLocked(dst, w, h)
 	if err == nil || errors.Is(err, ErrClosed) {
@@ -146,29 +141,10 @@ func (c *Conn) captureLocked(dst *frame.Frame, w, h int) error {
 		if err != nil {
 			return c.wrap("capture screen (MIT-SHM)", err)
 		}
-		c.format.convert(dst, 0, seg.data[:w*h*4])
+		c.format.convertRect(dst, dst.Bounds(), seg.data[:w*h*4])
 		return nil
 	}
-	return c.getImage(dst, w, h)
-}
-
-// getImage reads the screen with core GetImage, in strips requested all at once.
-func (c *Conn) getImage(dst *frame.Frame, w, h int) error {
-	rows := max(1, stripBytes/(w*4))
-	cookies := make([]xproto.GetImageCookie, 0, (h+rows-1)/rows)
-	for y := 0; y < h; y += rows {
-		n := min(rows, h-y)
-		cookies = append(cookies, xproto.GetImage(c.xc, xproto.ImageFormatZPixmap,
-			xproto.Drawable(c.root), 0, int16(y), uint16(w), uint16(n), 0xffffffff))
-	}
-	for i, ck := range cookies {
-		r, err := ck.Reply()
-		if err != nil {
-			return c.wrap("capture screen (GetImage)", err)
-		}
-		c.format.convert(dst, i*rows, r.Data)
-	}
-	return nil
+	return c.getImageRect(dst, dst.Bounds())
 }
 
 // segmentLocked returns a shared segment of at least size bytes, setting one up on first

@@ -53,6 +53,9 @@ func TestCaptureShowsDrawing(t *testing.T) {
 		t.Fatal("Wake() = nil on a display with DAMAGE")
 	}
 	drain(c.Wake())
+	if _, _, err := c.Damaged(); err != nil { // empties the damage record: the next draw wakes
+		t.Fatal(err)
+	}
 	cl.fill(win, 0x123456, 30, 40, 50, 60) // at (40, 60) on the screen
 	select {
 	case <-c.Wake():
@@ -85,6 +88,75 @@ func TestCaptureShowsDrawing(t *testing.T) {
 	if b := damage.Bounds(); !b.In(frame.Rect{X: 32, Y: 48, W: 64, H: 80}) {
 		t.Errorf("Diff bounds = %v; want within the 16-pixel tiles around %v", b, rect)
 	}
+}
+
+// TestDamagedAndCaptureRects draws a few rectangles and checks that Damaged reports them
+// and that reading just those parts into the earlier frame gives what a whole capture gives,
+// through MIT-SHM and through GetImage.
+func TestDamagedAndCaptureRects(t *testing.T) {
+	d := startXvfb(t, 640, 480)
+	cl := newClient(t, d)
+	win := cl.window(0, 0, 640, 480, 0)
+	for _, tt := range []struct {
+		name string
+		opts Options
+	}{{"shm", Options{}}, {"getimage", Options{NoSHM: true}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := open(t, d, tt.opts)
+			var before frame.Frame
+			if err := c.Capture(&before); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, err := c.Damaged(); !ok || err != nil {
+				t.Fatalf("Damaged() = ok %v, %v; want DAMAGE on Xvfb", ok, err)
+			}
+			drawn := []frame.Rect{{X: 5, Y: 7, W: 30, H: 20}, {X: 600, Y: 400, W: 40, H: 80}, {X: 300, Y: 0, W: 1, H: 480}}
+			for i, r := range drawn {
+				cl.fill(win, 0x203040+uint32(i)*0x111111, r.X, r.Y, r.W, r.H)
+			}
+			var g frame.Region
+			deadline := time.Now().Add(waitLimit)
+			for !covers(g, drawn) && time.Now().Before(deadline) {
+				more, _, err := c.Damaged()
+				if err != nil {
+					t.Fatal(err)
+				}
+				g.Union(more)
+			}
+			if !covers(g, drawn) {
+				t.Fatalf("Damaged() = %v; want it to cover %v", g.Rects(), drawn)
+			}
+			var whole frame.Frame
+			if err := c.Capture(&whole); err != nil {
+				t.Fatal(err)
+			}
+			// Overlapping and edge rectangles too: the reads must not trip over each other.
+			parts := append(g.Rects(), frame.Rect{X: 0, Y: 0, W: 64, H: 64}, frame.Rect{X: 576, Y: 416, W: 64, H: 64})
+			if err := c.CaptureRects(&before, parts); err != nil {
+				t.Fatalf("CaptureRects: %v", err)
+			}
+			if !bytes.Equal(before.Pix, whole.Pix) {
+				t.Error("the earlier frame with the damaged parts read again differs from a whole capture")
+			}
+			if err := c.CaptureRects(frame.New(10, 10), parts); err == nil {
+				t.Error("CaptureRects into a frame of the wrong size succeeded")
+			}
+		})
+	}
+}
+
+// covers reports whether g holds every pixel of rs.
+func covers(g frame.Region, rs []frame.Rect) bool {
+	for _, r := range rs {
+		for y := r.Y; y < r.Bottom(); y++ {
+			for x := r.X; x < r.Right(); x++ {
+				if !g.Contains(x, y) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 func TestResize(t *testing.T) {

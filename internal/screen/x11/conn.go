@@ -51,6 +51,7 @@ type Conn struct {
 	format pixelFormat
 	has    extensions
 	dmg    damage.Damage
+	parts  xfixes.Region // where Damaged collects the damage the server accumulated
 	wake   chan struct{} // capacity 1: "something may have changed"
 	done   chan struct{} // closed when the event loop has ended
 	clip   *clipboard
@@ -204,14 +205,23 @@ func (c *Conn) setup(opts Options) error {
 	return nil
 }
 
-// watchDamage asks for one event each time the screen goes from unchanged to changed.
+// watchDamage asks for one event each time the screen goes from unchanged to changed, and
+// makes the region Damaged reads the accumulated damage into.
 func (c *Conn) watchDamage() error {
 	id, err := damage.NewDamageId(c.xc)
 	if err != nil {
 		return err
 	}
 	c.dmg = id
-	return damage.CreateChecked(c.xc, id, xproto.Drawable(c.root), damage.ReportLevelNonEmpty).Check()
+	if err := damage.CreateChecked(c.xc, id, xproto.Drawable(c.root), damage.ReportLevelNonEmpty).Check(); err != nil {
+		return err
+	}
+	parts, err := xfixes.NewRegionId(c.xc)
+	if err != nil {
+		return err
+	}
+	c.parts = parts
+	return xfixes.CreateRegionChecked(c.xc, parts, nil).Check()
 }
 
 // events reads what the X server sends until the connection ends. xgb queues events until
