@@ -210,6 +210,12 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 	return nil
 }
 
+// releaser is a Display that can reuse a frame's memory once the viewers it went to are done
+// with it.
+type releaser interface {
+	Release(f *frame.Frame)
+}
+
 // scancoder is a Display that takes QEMU's key numbers, which carry the physical key.
 type scancoder interface {
 	KeyScancode(scancode uint32, down bool) error
@@ -382,7 +388,11 @@ func (ss *session) write(ctx context.Context) error {
 		if from == 0 || resized {
 			region = frame.RegionOf(f.Bounds())
 		}
-		if err := ss.update(f, region, from, seq, p, resized); err != nil {
+		err = ss.update(f, region, from, seq, p, resized)
+		if r, ok := ss.s.Display.(releaser); ok {
+			r.Release(f)
+		}
+		if err != nil {
 			return err
 		}
 		since, w, h = seq, f.W, f.H

@@ -96,7 +96,12 @@ type Screen struct {
 
 	mu      sync.Mutex // guards the fields below; Run, the only writer of cur, reads it freely
 	cur     *frame.Frame
-	lent    bool // cur has been handed to a viewer, so it can never be captured into again
+	// leases counts, for the frames handed out lately, the holders that have not released
+	// them; a frame with holders is never captured into. A frame that leaves the window of
+	// leaseWindow sequence numbers is forgotten (never reused), so a holder that never calls
+	// Release costs an allocation, not a leak.
+	leases map[*frame.Frame]*lease
+	free   []lease // released frames, with the sequence number whose pixels they hold
 	seq     uint64
 	history []entry // damage of the newest sequence numbers, oldest first
 	changed chan struct{}
@@ -104,6 +109,20 @@ type Screen struct {
 	stopped bool
 	cursor  uint32
 }
+
+// lease is a frame handed out: how many hold it and the sequence number it shows.
+type lease struct {
+	f       *frame.Frame
+	holders int
+	seq     uint64
+}
+
+// leaseWindow is how many sequence numbers a handed-out frame is tracked for; freeFrames
+// bounds the released frames kept for the loop to capture into.
+const (
+	leaseWindow = 16
+	freeFrames  = 2
+)
 
 // entry is the damage one sequence number brought, and the vertical scroll within it, if the
 // capture found one.
@@ -204,13 +223,16 @@ func (s *Screen) Run(ctx context.Context) error {
 		scroll := findScroll(s.cur, spare, damage)
 		s.mu.Lock()
 		if !damage.Empty() {
-			old, lent, oldSeq := s.cur, s.lent, s.seq
-			s.cur, s.lent = spare, false
-			// A frame no viewer saw can be captured into again; one a viewer holds is
-			// left to it, and the next capture gets a fresh frame.
+			old, oldSeq := s.cur, s.seq
+			s.cur = spare
+			// A frame nobody holds can be captured into again; one a viewer holds is left
+			// to it, and the next capture gets a released one or a fresh one.
 			spare, spareSeq = &frame.Frame{}, 0
-			if old != nil && !lent {
+			if l := s.leases[old]; old != nil && l == nil {
 				spare, spareSeq = old, oldSeq
+			} else if n := len(s.free); n > 0 {
+				spare, spareSeq = s.free[n-1].f, s.free[n-1].seq
+				s.free = s.free[:n-1]
 			}
 		}
 		s.cursor = cursor
@@ -277,6 +299,11 @@ func diffIn(prev, cur *frame.Frame, parts []frame.Rect, tile int) frame.Region {
 // publishLocked makes cur, with damage, the newest state and wakes waiting viewers.
 func (s *Screen) publishLocked(damage frame.Region, scroll *frame.Scroll) {
 	s.seq++
+	for f, l := range s.leases {
+		if f != s.cur && l.seq+leaseWindow < s.seq {
+			delete(s.leases, f) // held too long: forget it rather than ever reuse it
+		}
+	}
 	if len(s.history) == s.opts.History {
 		s.history = append(s.history[:0], s.history[1:]...)
 	}
@@ -369,8 +396,39 @@ func (s *Screen) Update(ctx context.Context, since uint64) (*frame.Frame, frame.
 	if s.seq <= since { // stopped with nothing newer
 		return nil, frame.Region{}, 0, ErrStopped
 	}
-	s.lent = true
+	l := s.leases[s.cur]
+	if l == nil {
+		if s.leases == nil {
+			s.leases = map[*frame.Frame]*lease{}
+		}
+		l = &lease{f: s.cur, seq: s.seq}
+		s.leases[s.cur] = l
+	}
+	l.holders++
 	return s.cur, s.damageSinceLocked(since), s.seq, nil
+}
+
+// Release says the caller is done with a frame Update returned, so the capture loop may
+// capture into it again once nobody else holds it. Calling it is optional (a frame never
+// released is simply never reused), but calling it twice for one Update is a bug.
+func (s *Screen) Release(f *frame.Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.leases[f]
+	if l == nil {
+		return
+	}
+	if l.holders--; l.holders > 0 {
+		return
+	}
+	delete(s.leases, f)
+	if f == s.cur {
+		return // the loop takes it back when it replaces it
+	}
+	if len(s.free) == freeFrames {
+		s.free = append(s.free[:0], s.free[1:]...)
+	}
+	s.free = append(s.free, *l)
 }
 
 // damageSinceLocked returns what changed after sequence number since.
@@ -397,7 +455,18 @@ func findScroll(prev, cur *frame.Frame, damage frame.Region) *frame.Scroll {
 	if prev == nil || damage.Empty() || prev.W != cur.W || prev.H != cur.H {
 		return nil
 	}
+	// A scroll moves one area: look in the damage's bounds when the damage fills most of
+	// them, else in its largest piece; the bounds of two small changes far apart would be
+	// most of the screen.
 	b := damage.Bounds()
+	if damage.Area() < b.Area()/2 {
+		b = frame.Rect{}
+		for _, r := range damage.Rects() {
+			if r.Area() > b.Area() {
+				b = r
+			}
+		}
+	}
 	if b.H < scrollRows {
 		return nil
 	}

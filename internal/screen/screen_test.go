@@ -325,6 +325,8 @@ func TestDamageCapture(t *testing.T) {
 		_, _, seq := mustUpdate(t, s, 0)
 		synctest.Wait()
 		wholes := src.wholeCaptures()
+		seen := map[*frame.Frame]bool{}
+		var held []*frame.Frame
 		for i := range 40 {
 			r := frame.Rect{X: (i * 37) % 190, Y: (i * 23) % 110, W: 3 + i%20, H: 2 + i%9}
 			src.draw(r, uint32(0x10101*i+0x40))
@@ -345,6 +347,20 @@ func TestDamageCapture(t *testing.T) {
 				t.Fatalf("draw %d of %v: the published frame differs from the display", i, r)
 			}
 			seq = next
+			seen[f] = true
+			if i < 30 {
+				s.Release(f) // done with it: the loop may capture into it again
+				continue
+			}
+			held = append(held, f.Clone(), f) // kept: it must never change
+		}
+		for i := 0; i < len(held); i += 2 {
+			if string(held[i].Pix) != string(held[i+1].Pix) {
+				t.Fatal("a frame a viewer still holds was captured into")
+			}
+		}
+		if len(seen) > 12 {
+			t.Errorf("%d distinct frames for 26 updates; want released frames reused", len(seen))
 		}
 		if n := src.wholeCaptures() - wholes; n > 2 {
 			t.Errorf("%d whole captures while damage was reported; want at most 2", n)

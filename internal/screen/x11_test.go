@@ -1,9 +1,12 @@
 package screen
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,4 +180,80 @@ func BenchmarkCaptureAndDiff(b *testing.B) {
 		frame.Diff(prev, cur, 0)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// blind hides a display's damage reports, so the loop captures the whole screen each round
+// as it does on a display without DAMAGE.
+type blind struct{ *x11.Conn }
+
+func (b blind) Damaged() (frame.Region, bool, error) { return frame.Region{}, false, nil }
+func (b blind) Wake() <-chan struct{}                { return nil }
+
+// BenchmarkLoopSmallChange measures the capture loop's CPU per published change while a
+// client moves a 64x64 square over a 1920x1080 screen, reading damage or the whole screen.
+func BenchmarkLoopSmallChange(b *testing.B) {
+	testenv.Require(b, "Xvfb")
+	srv, err := xvfb.Start(b.Context(), xvfb.Options{Width: 1920, Height: 1080, Session: []string{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Stop() })
+	b.Setenv("XAUTHORITY", srv.Authority())
+	xc, err := xgb.NewConnDisplay(srv.Display())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(xc.Close)
+	root := xproto.Setup(xc).DefaultScreen(xc).Root
+	gc, _ := xproto.NewGcontextId(xc)
+	xproto.CreateGC(xc, gc, xproto.Drawable(root), 0, nil)
+	for _, bc := range []struct {
+		name  string
+		blind bool
+	}{{"damage", false}, {"whole", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			conn, err := x11.Open(b.Context(), srv.Display(), x11.Options{Authority: srv.Authority()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			var src Source = conn
+			if bc.blind {
+				src = blind{conn}
+			}
+			s := New(src, Options{})
+			ctx, cancel := context.WithCancel(b.Context())
+			var wg sync.WaitGroup
+			wg.Go(func() { s.Run(ctx) })
+			defer func() { cancel(); wg.Wait() }()
+			_, _, seq, err := s.Update(b.Context(), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			start, before := seq, cpuTime(b)
+			i := 0
+			for b.Loop() {
+				i++
+				x, y := int16(100+(i*7)%1600), int16(100+(i*5)%800)
+				xproto.ChangeGC(xc, gc, xproto.GcForeground, []uint32{uint32(i * 0x10203)})
+				xproto.PolyFillRectangle(xc, xproto.Drawable(root), gc, []xproto.Rectangle{{X: x, Y: y, Width: 64, Height: 64}})
+				xc.Sync()
+				var f *frame.Frame
+				if f, _, seq, err = s.Update(b.Context(), seq); err != nil {
+					b.Fatal(err)
+				}
+				s.Release(f)
+			}
+			b.ReportMetric(float64(cpuTime(b)-before)/float64(time.Millisecond)/float64(seq-start), "cpu-ms/update")
+		})
+	}
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
