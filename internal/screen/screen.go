@@ -94,14 +94,14 @@ type Screen struct {
 	log    *slog.Logger
 	waited chan struct{} // capacity 1: a viewer started waiting
 
-	mu      sync.Mutex // guards the fields below; Run, the only writer of cur, reads it freely
-	cur     *frame.Frame
+	mu  sync.Mutex // guards the fields below; Run, the only writer of cur, reads it freely
+	cur *frame.Frame
 	// leases counts, for the frames handed out lately, the holders that have not released
 	// them; a frame with holders is never captured into. A frame that leaves the window of
 	// leaseWindow sequence numbers is forgotten (never reused), so a holder that never calls
 	// Release costs an allocation, not a leak.
-	leases map[*frame.Frame]*lease
-	free   []lease // released frames, with the sequence number whose pixels they hold
+	leases  map[*frame.Frame]*lease
+	free    []lease // released frames, with the sequence number whose pixels they hold
 	seq     uint64
 	history []entry // damage of the newest sequence numbers, oldest first
 	changed chan struct{}
