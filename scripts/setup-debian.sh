@@ -10,6 +10,8 @@ pkgs=(
   xvfb xterm x11-apps x11-utils xdotool
   # VNC peers: viewers for the tests, servers for the benchmarks
   tigervnc-viewer vncsnapshot x11vnc tigervnc-scraping-server imagemagick
+  # libjpeg-turbo for Tight's JPEG (the turbojpeg build tag), and the C compiler cgo needs
+  libturbojpeg0-dev gcc libc6-dev
   # tools the tests use
   procps iproute2 ca-certificates git make
 )

@@ -16,7 +16,8 @@ const cacheEntries = 32
 // the same change in the same encoding and pixel format (a class watching one screen) get the
 // same bytes, encoded by the first of them while the others wait for it.
 type encodeCache struct {
-	mu       sync.Mutex // guards the fields below
+	mu       sync.Mutex           // guards the fields below
+	jpeg     encoding.JPEGEncoder // shared by every Encoder, so they share its compressors
 	encoders map[encoding.Params]*encoding.Encoder
 	entries  map[cacheKey]*cacheEntry
 	order    []cacheKey
@@ -34,6 +35,20 @@ type cacheEntry struct {
 	body []byte
 	n    int
 	err  error
+}
+
+// useJPEG sets the JPEGEncoder of the Encoders c makes, unless it has one: nil means
+// encoding.NewJPEG(). The first session sets it, before any encode.
+func (c *encodeCache) useJPEG(j encoding.JPEGEncoder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.jpeg != nil {
+		return
+	}
+	if j == nil {
+		j = encoding.NewJPEG()
+	}
+	c.jpeg = j
 }
 
 // encode returns the rectangles (headers and bodies) that draw region of f, the frame of
@@ -59,12 +74,12 @@ func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Reg
 		delete(c.entries, c.order[0])
 		c.order = c.order[1:]
 	}
-	enc := c.encoders[p]
+	enc, jpeg := c.encoders[p], c.jpeg
 	c.mu.Unlock()
 	defer close(e.done)
 	if enc == nil {
 		var err error
-		if enc, err = encoding.NewEncoder(p, nil); err != nil {
+		if enc, err = encoding.NewEncoder(p, jpeg); err != nil {
 			e.err = err
 			return nil, 0, err
 		}

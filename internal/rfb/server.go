@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/buktu/buktu/internal/frame"
+	"github.com/buktu/buktu/internal/rfb/encoding"
 )
 
 // Display is all a session needs from the screen it shows.
@@ -61,6 +62,9 @@ type Server struct {
 	ViewOnly bool
 	// OnSession hears of sessions starting (end false) and ending.
 	OnSession func(s SessionInfo, end bool)
+	// JPEG compresses Tight's JPEG rectangles for every viewer; nil means one
+	// encoding.NewJPEG() (libjpeg-turbo in builds with the turbojpeg tag) for the Server.
+	JPEG encoding.JPEGEncoder
 
 	HandshakeTimeout time.Duration // default 30s
 	MaxCutText       int           // default 1 MiB
@@ -172,6 +176,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, invited *Access) {
 	if s.OnSession != nil {
 		s.OnSession(info, false)
 	}
+	s.cache.useJPEG(s.JPEG)
 	sess := newSession(s, conn, v, access, log)
 	s.mu.Lock()
 	if s.sessions == nil {

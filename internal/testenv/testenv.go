@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,7 +50,16 @@ func Binary(t testing.TB) string {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
 		build.path = filepath.Join(dir, "buktu")
-		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/buktu")
+		// Build with the tags this test binary was built with (make test passes turbojpeg).
+		args := []string{"build", "-o", build.path}
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "-tags" && s.Value != "" {
+					args = append(args, "-tags", s.Value)
+				}
+			}
+		}
+		cmd := exec.Command("go", append(args, "./cmd/buktu")...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go build: %v\n%s", err, out)

@@ -53,9 +53,10 @@ type scratch struct {
 	pal  palette
 }
 
-// NewEncoder returns an Encoder for p. jpeg compresses Tight's JPEG rectangles; nil means
-// the standard library's image/jpeg. It fails for encodings it does not produce (CopyRect
-// has [AppendCopyRect]) and for pixel formats it cannot write.
+// NewEncoder returns an Encoder for p. jpeg compresses Tight's JPEG rectangles; nil means a
+// new [NewJPEG], so a server with many Encoders should make one and pass it to each. It
+// fails for encodings it does not produce (CopyRect has [AppendCopyRect]) and for pixel
+// formats it cannot write.
 func NewEncoder(p Params, jpeg JPEGEncoder) (*Encoder, error) {
 	switch p.Encoding {
 	case wire.EncodingRaw, wire.EncodingHextile, wire.EncodingZRLE, wire.EncodingTight:
@@ -67,7 +68,7 @@ func NewEncoder(p Params, jpeg JPEGEncoder) (*Encoder, error) {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	if jpeg == nil {
-		jpeg = new(StdJPEG)
+		jpeg = NewJPEG()
 	}
 	level := p.Compress
 	if level < 0 {

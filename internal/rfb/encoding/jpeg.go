@@ -1,6 +1,7 @@
 package encoding
 
 import (
+	"fmt"
 	"image"
 	"image/jpeg"
 	"sync"
@@ -9,11 +10,26 @@ import (
 )
 
 // JPEGEncoder compresses part of a frame to a baseline JPEG for Tight. [StdJPEG] uses the
-// standard library; a faster one (libjpeg-turbo through cgo, behind a build tag) can be
-// handed to NewEncoder. Implementations must be safe for concurrent use.
+// standard library; [NewJPEG] returns the fastest this build has (libjpeg-turbo with the
+// turbojpeg build tag and cgo). Implementations must be safe for concurrent use.
 type JPEGEncoder interface {
 	// AppendJPEG appends the JPEG of the pixels of r in f at quality 1 (small) to 100 (good).
+	// On error it returns dst as it was: r empty or outside f is an error, not a panic.
 	AppendJPEG(dst []byte, f *frame.Frame, r frame.Rect, quality int) ([]byte, error)
+}
+
+// checkJPEGRect returns an error unless r is a non-empty rectangle of f whose pixels f.Pix
+// holds: encoders read the pixels without further checks, libjpeg-turbo in C.
+func checkJPEGRect(f *frame.Frame, r frame.Rect) error {
+	switch {
+	case r.Empty():
+		return fmt.Errorf("jpeg of %v: empty rectangle", r)
+	case !r.In(f.Bounds()):
+		return fmt.Errorf("jpeg of %v: outside the %dx%d frame", r, f.W, f.H)
+	case f.Stride < r.Right()*frame.BytesPerPixel || len(f.Pix) < f.Offset(r.Right(), r.Bottom()-1):
+		return fmt.Errorf("jpeg of %v: the %dx%d frame holds too few pixels", r, f.W, f.H)
+	}
+	return nil
 }
 
 // StdJPEG is the JPEGEncoder of the standard library's image/jpeg. Its zero value is ready;
@@ -24,6 +40,9 @@ type StdJPEG struct {
 
 // AppendJPEG implements JPEGEncoder.
 func (j *StdJPEG) AppendJPEG(dst []byte, f *frame.Frame, r frame.Rect, quality int) ([]byte, error) {
+	if err := checkJPEGRect(f, r); err != nil {
+		return dst, err
+	}
 	img, _ := j.pool.Get().(*image.RGBA)
 	if img == nil {
 		img = new(image.RGBA)
@@ -42,8 +61,10 @@ func (j *StdJPEG) AppendJPEG(dst []byte, f *frame.Frame, r frame.Rect, quality i
 		}
 	}
 	w := appendWriter{dst}
-	err := jpeg.Encode(&w, img, &jpeg.Options{Quality: quality})
-	return w.b, err
+	if err := jpeg.Encode(&w, img, &jpeg.Options{Quality: quality}); err != nil {
+		return dst, fmt.Errorf("jpeg of %v: %w", r, err)
+	}
+	return w.b, nil
 }
 
 // jpegQuality maps Tight's quality levels 0 to 9 to JPEG qualities.

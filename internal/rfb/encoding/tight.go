@@ -95,8 +95,9 @@ func (e *Encoder) tightRect(dst []byte, s *scratch, f *frame.Frame, c frame.Rect
 		return e.tightData(dst, s, buf)
 	case jpegOK:
 		at := len(dst)
-		s.zbuf, _ = e.jpeg.AppendJPEG(s.zbuf[:0], f, c, jpegQuality(e.p.Quality))
-		if len(s.zbuf) > 0 && len(s.zbuf) <= tightMaxLength {
+		var err error
+		s.zbuf, err = e.jpeg.AppendJPEG(s.zbuf[:0], f, c, jpegQuality(e.p.Quality))
+		if err == nil && len(s.zbuf) > 0 && len(s.zbuf) <= tightMaxLength {
 			dst = appendCompactLength(append(dst, tightJPEG), len(s.zbuf))
 			return append(dst, s.zbuf...)
 		}
