@@ -57,7 +57,8 @@ type Conn struct {
 	clip   *clipboard
 
 	cursorSerial atomic.Uint32
-	stale        atomic.Bool // the keyboard mapping changed since it was read
+	lastFake     atomic.Int64 // when this Conn last injected input, in Unix nanoseconds
+	stale        atomic.Bool  // the keyboard mapping changed since it was read
 
 	sizeMu sync.Mutex // guards w and h
 	w, h   int
@@ -306,6 +307,28 @@ func (c *Conn) IdleTime() (time.Duration, error) {
 		return 0, c.wrap("read idle time", err)
 	}
 	return time.Duration(r.MsSinceUserInput) * time.Millisecond, nil
+}
+
+// ownInput is how close to an event this Conn injected the server's last input must be for
+// it to count as that event rather than the user's.
+const ownInput = 250 * time.Millisecond
+
+// LocalInputSince reports whether someone used the display's keyboard or mouse after t,
+// not counting the input this Conn injected for remote viewers (XTEST events count as
+// input for the server's idle timer too). While viewers type or point without pause,
+// the person at the display goes unnoticed.
+func (c *Conn) LocalInputSince(t time.Time) (bool, error) {
+	idle, err := c.IdleTime()
+	if err != nil {
+		return false, err
+	}
+	last := time.Now().Add(-idle)
+	if !last.After(t) {
+		return false, nil
+	}
+	fake := time.Unix(0, c.lastFake.Load())
+	d := last.Sub(fake)
+	return d > ownInput || d < -ownInput, nil
 }
 
 // Close releases the keys and buttons this Conn holds down, gives back the keycodes it

@@ -249,6 +249,38 @@ func TestIdleTime(t *testing.T) {
 	}
 }
 
+// TestLocalInputSince tells the person at the display from the viewers: input this Conn
+// injected does not count, input from anyone else (here another XTEST client standing in
+// for the keyboard) does.
+func TestLocalInputSince(t *testing.T) {
+	d := startXvfb(t, 320, 240)
+	c := open(t, d, Options{})
+	local := open(t, d, Options{})
+	start := time.Now()
+	if err := c.Pointer(0, 10, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.IdleTime(); err != nil { // a round trip: the event has been handled
+		t.Fatal(err)
+	}
+	if back, err := c.LocalInputSince(start); back || err != nil {
+		t.Fatalf("LocalInputSince after the viewer's own input = %v, %v; want false", back, err)
+	}
+	// Let the viewer's input age past ownInput, so the next input can't be mistaken for it.
+	for time.Since(start) < 2*ownInput {
+		<-time.After(time.Until(start.Add(2 * ownInput)))
+	}
+	if err := local.Pointer(0, 50, 50); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.IdleTime(); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := c.LocalInputSince(start); !back || err != nil {
+		t.Errorf("LocalInputSince after someone else's input = %v, %v; want true", back, err)
+	}
+}
+
 func TestCursor(t *testing.T) {
 	d := startXvfb(t, 320, 240)
 	cl := newClient(t, d)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 	"unicode"
 
 	"github.com/jezek/xgb/xproto"
@@ -382,6 +383,7 @@ func (c *Conn) fake(typ, detail byte, x, y int16) error {
 		return ErrClosed
 	default:
 	}
+	c.lastFake.Store(time.Now().UnixNano())
 	xtest.FakeInput(c.xc, typ, detail, 0, c.root, x, y, 0)
 	return nil
 }
