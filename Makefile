@@ -6,7 +6,7 @@ ARGS    ?=
 GOTAGS  ?= turbojpeg
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup build run test fuzz bench clean
+.PHONY: setup build run test fuzz bench soak clean
 
 # setup installs what builds, tests and benchmarks need (Debian packages, Go modules).
 setup:
@@ -31,7 +31,12 @@ fuzz:
 
 # bench runs the benchmarks side by side with the peer tools and prints ratios.
 bench: setup build
-	$(GO) test -tags '$(GOTAGS)' -run=NONE -bench=. -benchtime=1x -timeout 60m ./bench/
+	$(GO) test -tags '$(GOTAGS)' -run=NONE -bench='BenchmarkFiles|BenchmarkScreen$$' -benchtime=1x -timeout 60m ./bench/
+
+# soak runs the screen host with 50 viewers of the video for 10 minutes (BUKTU_BENCH_SOAK=2m
+# for less) and checks that its memory does not grow: bench/results/screen-soak.md.
+soak: setup build
+	$(GO) test -tags '$(GOTAGS)' -run=NONE -bench='BenchmarkScreenSoak$$' -benchtime=1x -timeout 40m ./bench/
 
 clean:
 	rm -rf bin

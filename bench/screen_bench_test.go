@@ -16,15 +16,18 @@ import (
 const scrCommand = "go test -run=NONE -bench='BenchmarkScreen$' -benchtime=1x -timeout 30m ./bench/"
 
 // scrFullPlan is the benchmark: three workloads at 30 frames/s on a 1080p screen,
-// 1, 10 and 50 viewers with Tight, one viewer with ZRLE, and the video with JPEG.
+// 1, 10 and 50 viewers with Tight; then one viewer of each at 60 frames/s, of the noise
+// (the stress row), and of each with ZRLE; and the video with JPEG.
 func scrFullPlan() scrPlan {
 	return scrPlan{
 		Width: 1920, Height: 1080, FPS: 30,
 		Workloads: []scrWorkload{scrVideo, scrText, scrSquare},
 		Viewers:   []int{1, 10, 50},
 		Extra: []scrCase{
-			{scrZRLE(), scrVideo, 1}, {scrZRLE(), scrText, 1}, {scrZRLE(), scrSquare, 1},
-			{scrJPEG(), scrVideo, 1}, {scrJPEG(), scrVideo, 10},
+			{scrTight(), scrVideo, 1, 60}, {scrTight(), scrText, 1, 60}, {scrTight(), scrSquare, 1, 60},
+			{scrTight(), scrNoise, 1, 0},
+			{scrZRLE(), scrVideo, 1, 0}, {scrZRLE(), scrText, 1, 0}, {scrZRLE(), scrSquare, 1, 0},
+			{scrJPEG(), scrVideo, 1, 0}, {scrJPEG(), scrVideo, 10, 0},
 		},
 		Warmup: time.Second, Window: 5 * time.Second, Settle: time.Minute,
 		Idle: 4 * time.Second, Latency: 20,
@@ -41,6 +44,12 @@ func scrEntries() []scrEntry {
 		{Start: func(tb testing.TB, d *xvfb.Server) *scrServer { return scrStartBuktu(tb, d, true) },
 			Viewers: []int{1, 10}, Workloads: []scrWorkload{scrVideo}, Partial: true},
 	}
+}
+
+// scrMetricName makes a server's name fit a benchmark metric's unit: "buktu (TLS)" becomes
+// "buktu-TLS".
+func scrMetricName(name string) string {
+	return strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(name)
 }
 
 // BenchmarkScreen runs the same workloads against buktu, x11vnc and TigerVNC's x0vncserver on
@@ -63,40 +72,43 @@ func BenchmarkScreen(b *testing.B) {
 	for _, s := range rep.Servers {
 		for _, r := range s.Rows {
 			if r.Workload == scrVideo && r.Viewers == 1 && r.Encoding == "Tight" && r.Verdict.OK() {
-				b.ReportMetric(r.FramesPerSec(), "video-fps-"+strings.ReplaceAll(strings.Fields(s.Name)[0], "(", ""))
+				b.ReportMetric(r.FramesPerSec(), fmt.Sprintf("video%d-fps-%s", r.FPS, scrMetricName(s.Name)))
 			}
 		}
 	}
 }
 
-// TestScreenBenchSmoke runs BenchmarkScreen's machinery for buktu alone on a small screen
-// and short windows, so the normal suite notices when the benchmark breaks: it must run,
-// buktu's viewers must end with the screen's exact pixels, and every measure must be there.
+// TestScreenBenchSmoke runs BenchmarkScreen's and BenchmarkScreenSoak's machinery for buktu
+// alone on a small screen and short windows, so the normal suite notices when the benchmark
+// breaks: it must run, buktu's viewers must end with the screen's exact pixels, and every
+// measure must be there.
 func TestScreenBenchSmoke(t *testing.T) {
 	plan := scrPlan{
 		Width: 320, Height: 240, FPS: 30,
 		Workloads: []scrWorkload{scrVideo, scrText, scrSquare},
 		Viewers:   []int{1, 2},
-		Extra:     []scrCase{{scrZRLE(), scrSquare, 1}, {scrJPEG(), scrVideo, 1}},
-		Warmup:    200 * time.Millisecond, Window: 300 * time.Millisecond, Settle: 10 * time.Second,
+		Extra: []scrCase{{scrZRLE(), scrSquare, 1, 0}, {scrJPEG(), scrVideo, 1, 0},
+			{scrTight(), scrVideo, 1, 60}, {scrTight(), scrNoise, 1, 0}},
+		Warmup: 200 * time.Millisecond, Window: 300 * time.Millisecond, Settle: 10 * time.Second,
 		Idle: 300 * time.Millisecond, Latency: 3,
 	}
-	rep := scrRun(t, plan, []scrEntry{{Start: func(tb testing.TB, d *xvfb.Server) *scrServer { return scrStartBuktu(tb, d, false) }}})
+	bed := scrNewBed(t, plan)
+	rep := bed.runAll(t, plan, []scrEntry{{Start: func(tb testing.TB, d *xvfb.Server) *scrServer { return scrStartBuktu(tb, d, false) }}})
 	if len(rep.Servers) != 1 {
-		t.Fatalf("scrRun measured %d servers, want 1", len(rep.Servers))
+		t.Fatalf("runAll measured %d servers, want 1", len(rep.Servers))
 	}
 	s := rep.Servers[0]
 	if want := len(plan.Workloads)*len(plan.Viewers) + len(plan.Extra); len(s.Rows) != want {
-		t.Errorf("scrRun measured %d rows, want %d", len(s.Rows), want)
+		t.Errorf("runAll measured %d rows, want %d", len(s.Rows), want)
 	}
 	for _, r := range s.Rows {
 		if !r.Verdict.OK() {
-			t.Errorf("%s, %s, %d viewers: %d of %d viewers show the screen: %s",
-				r.Workload, r.Encoding, r.Viewers, r.Verdict.Matched, r.Verdict.Viewers, r.Verdict.Worst)
+			t.Errorf("%s at %d/s, %s, %d viewers: %d of %d viewers show the screen: %s",
+				r.Workload, r.FPS, r.Encoding, r.Viewers, r.Verdict.Matched, r.Verdict.Viewers, r.Verdict.Worst)
 		}
-		if r.Counts.updates == 0 || r.Drawn == 0 {
-			t.Errorf("%s, %s, %d viewers: %d updates, %d frames drawn; want some of each",
-				r.Workload, r.Encoding, r.Viewers, r.Counts.updates, r.Drawn)
+		if r.Counts.updates == 0 || r.Drawn == 0 || r.RSS <= 0 {
+			t.Errorf("%s at %d/s, %s, %d viewers: %d updates, %d frames drawn, %d bytes resident; want some of each",
+				r.Workload, r.FPS, r.Encoding, r.Viewers, r.Counts.updates, r.Drawn, r.RSS)
 		}
 	}
 	if len(s.LatencyIdle) != plan.Latency || len(s.LatencyVideo) != plan.Latency {
@@ -105,9 +117,33 @@ func TestScreenBenchSmoke(t *testing.T) {
 	}
 	var table bytes.Buffer
 	rep.Markdown(&table, "go test -run=TestScreenBenchSmoke ./bench/")
-	for _, want := range []string{"| video | Tight | 1 | buktu | ✓ |", "| moving square | ZRLE | 1 | buktu | ✓ |", "| buktu | "} {
+	for _, want := range []string{"| video | 30 | Tight | 1 | buktu | ✓ |", "| video | 60 | Tight | 1 | buktu | ✓ |",
+		"| noise | 30 | Tight | 1 | buktu | ✓ |", "| moving square | 30 | ZRLE | 1 | buktu | ✓ |", "| buktu | ",
+		"## Targets", "- memory: buktu's peak RSS with 2 viewers at 320x240 under 200 MiB — ",
+		"- video at 60/s, Tight, 1 viewer: CPU/update at most 0.6× x11vnc's — not measured: no x11vnc row"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("Markdown wrote no %q:\n%s", want, table.String())
+		}
+	}
+
+	srv := scrStartBuktu(t, bed.disp, false)
+	soak := bed.soak(t, scrSoakPlan{Width: plan.Width, Height: plan.Height, FPS: 30, Viewers: 2,
+		Duration: time.Second, Every: 250 * time.Millisecond, Settle: 10 * time.Second}, srv)
+	srv.Stop()
+	if len(soak.Samples) != 4 || !soak.Verdict.OK() {
+		t.Errorf("soak: %d samples, %d of %d viewers show the screen (%s); want 4 and all",
+			len(soak.Samples), soak.Verdict.Matched, soak.Verdict.Viewers, soak.Verdict.Worst)
+	}
+	for _, x := range soak.Samples {
+		if x.RSS <= 0 || x.Updates <= 0 {
+			t.Errorf("soak sample at %v: %d bytes resident, %.1f updates/s; want both positive", x.At, x.RSS, x.Updates)
+		}
+	}
+	table.Reset()
+	soak.Markdown(&table, "go test -run=TestScreenBenchSmoke ./bench/")
+	for _, want := range []string{"| 0:00 | 0:01 | ", "- Memory growth: ", "- At the end, 2 of 2 viewers showed"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("soak's Markdown wrote no %q:\n%s", want, table.String())
 		}
 	}
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,10 +22,11 @@ const (
 	scrVideo                     // the whole screen changes every frame, like a video
 	scrText                      // a text region scrolls by one line every frame
 	scrSquare                    // a small square moves over a still background
+	scrNoise                     // the whole screen changes into new grain every frame: a stress test
 )
 
 func (w scrWorkload) String() string {
-	return [...]string{"idle", "video", "scrolling text", "moving square"}[w]
+	return [...]string{"idle", "video", "scrolling text", "moving square", "noise"}[w]
 }
 
 // Colours of the drawing, 0xRRGGBB.
@@ -43,7 +43,8 @@ const (
 	scrMarkerSide = 16
 	scrLineHeight = 14 // the "fixed" font is 6×13
 	scrStampBlock = 8  // the frame stamp is three blocks of this side at the top left
-	scrVideoKinds = 10 // distinct video frames, shown in turn
+	scrVideoKinds = 12 // distinct video frames, shown in turn: one loop of the scene's motion
+	scrNoiseKinds = 8  // distinct noise frames, shown in turn
 )
 
 // scrDrawer is an X client of the benchmark's own on the shared display: one full-screen
@@ -55,13 +56,13 @@ type scrDrawer struct {
 	win    xproto.Window
 	gc     xproto.Gcontext
 	w, h   int
-	video  []xproto.Pixmap // pre-drawn video frames, on the X server
 	cmds   chan func()
 	events chan xgb.Event
 	drawn  atomic.Int64 // frames drawn since start
 	clicks atomic.Int64 // markers painted since start
 
 	// Owned by the loop goroutine.
+	films   map[scrWorkload][]xproto.Pixmap // pre-drawn frames of the full-screen workloads, on the X server
 	kind    scrWorkload
 	ticker  *time.Ticker
 	n       int // frames drawn of the present workload
@@ -71,8 +72,8 @@ type scrDrawer struct {
 	text    frame.Rect
 }
 
-// scrStartDrawer connects to display (XAUTHORITY must hold its cookie), makes the window and
-// uploads the video frames; the drawer stops when ctx ends.
+// scrStartDrawer connects to display (XAUTHORITY must hold its cookie) and makes the window;
+// the drawer stops when ctx ends.
 func scrStartDrawer(ctx context.Context, display string) (*scrDrawer, func(), error) {
 	xc, err := xgb.NewConnDisplay(display)
 	if err != nil {
@@ -80,7 +81,7 @@ func scrStartDrawer(ctx context.Context, display string) (*scrDrawer, func(), er
 	}
 	scr := xproto.Setup(xc).Roots[0]
 	d := &scrDrawer{xc: xc, w: int(scr.WidthInPixels), h: int(scr.HeightInPixels),
-		cmds: make(chan func()), events: make(chan xgb.Event, 256)}
+		cmds: make(chan func()), events: make(chan xgb.Event, 256), films: map[scrWorkload][]xproto.Pixmap{}}
 	if err := d.setup(scr); err != nil {
 		xc.Close()
 		return nil, nil, err
@@ -111,7 +112,7 @@ func scrStartDrawer(ctx context.Context, display string) (*scrDrawer, func(), er
 }
 
 // setup makes the window (full screen, no window manager's say, an invisible pointer so that
-// no server draws one into its pixels), the GC with the "fixed" font, and the video frames.
+// no server draws one into its pixels) and the GC with the "fixed" font.
 func (d *scrDrawer) setup(scr xproto.ScreenInfo) error {
 	check := func(what string, err error) error {
 		if err != nil {
@@ -149,21 +150,49 @@ func (d *scrDrawer) setup(scr xproto.ScreenInfo) error {
 	xproto.CreateGC(d.xc, d.gc, xproto.Drawable(d.win),
 		xproto.GcForeground|xproto.GcBackground|xproto.GcFont|xproto.GcGraphicsExposures,
 		[]uint32{scrInk, scrPaper, uint32(font), 0})
-	for k := range scrVideoKinds {
-		p, err := xproto.NewPixmapId(d.xc)
-		if err != nil {
-			return err
-		}
-		err = xproto.CreatePixmapChecked(d.xc, scr.RootDepth, p, xproto.Drawable(d.win), uint16(d.w), uint16(d.h)).Check()
-		if err := check("create a video frame", err); err != nil {
-			return err
-		}
-		d.put(xproto.Drawable(p), scrVideoFrame(d.w, d.h, k))
-		d.video = append(d.video, p)
-	}
 	d.paintBackground()
 	d.xc.Sync()
 	return nil
+}
+
+// film returns the frames of full-screen workload w, shown in turn; the first call for w
+// draws them and uploads them to the X server, so that showing one costs a CopyArea.
+func (d *scrDrawer) film(w scrWorkload) ([]xproto.Pixmap, error) {
+	if f, ok := d.films[w]; ok {
+		return f, nil
+	}
+	var film []xproto.Pixmap
+	var err error
+	depth := xproto.Setup(d.xc).Roots[0].RootDepth
+	upload := func(f *frame.Frame) {
+		if err != nil {
+			return
+		}
+		var p xproto.Pixmap
+		if p, err = xproto.NewPixmapId(d.xc); err != nil {
+			return
+		}
+		err = xproto.CreatePixmapChecked(d.xc, depth, p, xproto.Drawable(d.win), uint16(d.w), uint16(d.h)).Check()
+		if err != nil {
+			err = fmt.Errorf("create a frame of the %s: %w", w, err)
+			return
+		}
+		d.put(xproto.Drawable(p), f)
+		film = append(film, p)
+	}
+	switch w {
+	case scrVideo:
+		scrVideoFrames(d.w, d.h, scrVideoKinds, upload)
+	case scrNoise:
+		for k := range scrNoiseKinds {
+			upload(scrNoiseFrame(d.w, d.h, k))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.films[w] = film
+	return film, nil
 }
 
 // put uploads f to drawable in strips that fit the core protocol's request size.
@@ -177,33 +206,6 @@ func (d *scrDrawer) put(dst xproto.Drawable, f *frame.Frame) {
 	}
 }
 
-// scrVideoFrame draws frame k of the video: colour waves drifting across the screen with a
-// fine grain on top, as a camera picture has: no two neighbouring pixels alike, no flat areas.
-func scrVideoFrame(w, h, k int) *frame.Frame {
-	var wave [256]int
-	for i := range wave {
-		wave[i] = int(127.5 + 127.5*math.Sin(float64(i)*2*math.Pi/256))
-	}
-	f := frame.New(w, h)
-	seed := uint32(k)*0x9e3779b9 + 1
-	for y := range h {
-		row := f.Row(0, y, w)
-		for x := range w {
-			seed ^= seed << 13
-			seed ^= seed >> 17
-			seed ^= seed << 5
-			grain := int(seed&7) - 4
-			r := (wave[(x/4+k*9)&255] + wave[(y/3+k*5)&255]) / 2
-			g := (wave[((x+y)/5+k*13)&255] + wave[(y/2+256-k*7%256)&255]) / 2
-			b := (wave[(x/3+256-k*11%256)&255] + wave[((x+2*y)/7+k*3)&255]) / 2
-			row[4*x] = byte(min(max(b+grain, 0), 255))
-			row[4*x+1] = byte(min(max(g+grain, 0), 255))
-			row[4*x+2] = byte(min(max(r+grain, 0), 255))
-		}
-	}
-	return f
-}
-
 // do runs f on the loop goroutine and waits for it.
 func (d *scrDrawer) do(f func()) {
 	done := make(chan struct{})
@@ -211,15 +213,23 @@ func (d *scrDrawer) do(f func()) {
 	<-done
 }
 
-// Start begins drawing workload w at fps frames a second, from its first frame.
-func (d *scrDrawer) Start(w scrWorkload, fps int) {
+// Start begins drawing workload w at fps frames a second, from its first frame; the first
+// start of a full-screen workload first draws and uploads its frames.
+func (d *scrDrawer) Start(w scrWorkload, fps int) error {
+	var err error
 	d.do(func() {
 		d.stopTicker()
+		if w == scrVideo || w == scrNoise {
+			if _, err = d.film(w); err != nil {
+				return
+			}
+		}
 		d.kind, d.n = w, 0
 		d.paintBackground()
 		d.ticker = time.NewTicker(time.Second / time.Duration(fps))
 		d.xc.Sync()
 	})
+	return err
 }
 
 // Stop stops drawing and returns once the X server has drawn everything asked of it: the
@@ -295,10 +305,16 @@ func (d *scrDrawer) paintBackground() {
 func (d *scrDrawer) step() {
 	d.n++
 	switch d.kind {
-	case scrVideo:
-		xproto.CopyArea(d.xc, xproto.Drawable(d.video[d.n%len(d.video)]), xproto.Drawable(d.win), d.gc,
-			0, 0, 0, 0, uint16(d.w), uint16(d.h))
+	case scrVideo, scrNoise:
+		// The stamp goes first and the frame around it: a screen read between two requests
+		// sees the new stamp over part of the old frame, never the frame's own pixels where
+		// the stamp belongs, which would count as frames never drawn.
+		d.stamp()
+		src, sw := xproto.Drawable(d.films[d.kind][d.n%len(d.films[d.kind])]), 3*scrStampBlock
+		xproto.CopyArea(d.xc, src, xproto.Drawable(d.win), d.gc, int16(sw), 0, int16(sw), 0, uint16(d.w-sw), scrStampBlock)
+		xproto.CopyArea(d.xc, src, xproto.Drawable(d.win), d.gc, 0, scrStampBlock, 0, scrStampBlock, uint16(d.w), uint16(d.h-scrStampBlock))
 		d.fill(scrMarkerCol, d.markers...)
+		return
 	case scrText:
 		t := d.text
 		xproto.CopyArea(d.xc, xproto.Drawable(d.win), xproto.Drawable(d.win), d.gc,
@@ -321,6 +337,11 @@ func (d *scrDrawer) step() {
 	default:
 		return
 	}
+	d.stamp()
+}
+
+// stamp paints the frame's number, modulo 512, in the top left corner; see scrReadStamp.
+func (d *scrDrawer) stamp() {
 	for i := range 3 {
 		d.fill(scrStampColour(d.n>>(3*i)), frame.Rect{X: i * scrStampBlock, W: scrStampBlock, H: scrStampBlock})
 	}

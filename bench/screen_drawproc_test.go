@@ -151,11 +151,13 @@ func TestScreenDrawerProcess(t *testing.T) {
 		case f[0] == "start" && len(f) == 3:
 			w, err1 := strconv.Atoi(f[1])
 			fps, err2 := strconv.Atoi(f[2])
-			if err1 != nil || err2 != nil || w <= int(scrIdle) || w > int(scrSquare) || fps <= 0 {
+			if err1 != nil || err2 != nil || w <= int(scrIdle) || w > int(scrNoise) || fps <= 0 {
 				answer = "error bad start " + f[1] + " " + f[2]
 				break
 			}
-			d.Start(scrWorkload(w), fps)
+			if err := d.Start(scrWorkload(w), fps); err != nil {
+				answer = "error " + strings.ReplaceAll(err.Error(), "\n", " ")
+			}
 		case f[0] == "stop":
 			d.Stop()
 		case f[0] == "reset":

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -40,17 +41,19 @@ func scrJPEG() scrEncoding {
 		wire.EncodingCompressLevel0 + 2, wire.EncodingQualityLevel0 + 8}, scrCheck{minPSNR: 30}}
 }
 
-// scrCase is one more measurement beyond the plan's grid: another encoding for a workload.
+// scrCase is one more measurement beyond the plan's grid: another encoding or rate for a
+// workload.
 type scrCase struct {
 	Encoding scrEncoding
 	Workload scrWorkload
 	Viewers  int
+	FPS      int // frames drawn a second; 0 means the plan's
 }
 
 // scrPlan says what a run of the harness measures and for how long.
 type scrPlan struct {
 	Width, Height int
-	FPS           int
+	FPS           int           // of the grid, and of the extra cases that name none
 	Workloads     []scrWorkload // each with Tight, for each count of Viewers
 	Viewers       []int
 	Extra         []scrCase
@@ -77,6 +80,7 @@ type scrRow struct {
 	Workload scrWorkload
 	Encoding string
 	Viewers  int
+	FPS      int // the rate the workload was drawn at
 	Window   time.Duration
 	Counts   scrCounts     // totals over the viewers, within the window
 	CPU      time.Duration // the server's, within the window
@@ -85,7 +89,10 @@ type scrRow struct {
 	// same cores as the servers.
 	ViewerCPU time.Duration
 	Drawn     int64 // frames the workload drew within the window
-	Verdict   scrVerdict
+	// RSS is the server's peak resident memory from the workload's start until its viewers
+	// showed the final screen: its process tree's VmRSS, sampled, or its VmHWM if larger.
+	RSS     int64
+	Verdict scrVerdict
 }
 
 // scrServerResult is everything measured of one server.
@@ -117,7 +124,13 @@ type scrBed struct {
 // scrRun runs plan against every entry, one server at a time on one display.
 func scrRun(tb testing.TB, plan scrPlan, entries []scrEntry) *scrReport {
 	tb.Helper()
-	bed := scrNewBed(tb, plan)
+	return scrNewBed(tb, plan).runAll(tb, plan, entries)
+}
+
+// runAll runs plan against every entry, one server at a time on the bed's display, which
+// must have the plan's size.
+func (bed *scrBed) runAll(tb testing.TB, plan scrPlan, entries []scrEntry) *scrReport {
+	tb.Helper()
 	rep := &scrReport{Plan: plan, LoadBefore: scrLoad()}
 	for _, e := range entries {
 		srv := e.Start(tb, bed.disp)
@@ -159,7 +172,7 @@ func (bed *scrBed) measure(tb testing.TB, plan scrPlan, e scrEntry, srv *scrServ
 	for _, n := range counts {
 		viewers := bed.connect(tb, srv, scrTight(), n)
 		for _, w := range workloads {
-			res.Rows = append(res.Rows, bed.run(tb, plan, srv, viewers, w, scrTight()))
+			res.Rows = append(res.Rows, bed.run(tb, plan, srv, viewers, w, scrTight(), plan.FPS))
 		}
 		if n == 1 && !e.Partial {
 			res.IdleCPU, res.IdleWindow = bed.idle(plan, srv)
@@ -171,7 +184,7 @@ func (bed *scrBed) measure(tb testing.TB, plan scrPlan, e scrEntry, srv *scrServ
 	}
 	for _, c := range plan.Extra {
 		viewers := bed.connect(tb, srv, c.Encoding, c.Viewers)
-		res.Rows = append(res.Rows, bed.run(tb, plan, srv, viewers, c.Workload, c.Encoding))
+		res.Rows = append(res.Rows, bed.run(tb, plan, srv, viewers, c.Workload, c.Encoding, cmp.Or(c.FPS, plan.FPS)))
 		scrCloseAll(viewers)
 	}
 	var err error
@@ -234,26 +247,20 @@ func scrCloseAll(viewers []*scrViewer) {
 	}
 }
 
-// run measures one workload: it draws, lets the viewers catch up for the warm-up, counts
-// for the window, then stops drawing and checks every viewer's copy against the screen.
-func (bed *scrBed) run(tb testing.TB, plan scrPlan, srv *scrServer, viewers []*scrViewer, w scrWorkload, enc scrEncoding) scrRow {
+// run measures one workload drawn at fps: it draws, lets the viewers catch up for the
+// warm-up, counts for the window, then stops drawing and checks every viewer's copy against
+// the screen. The server's memory is sampled throughout.
+func (bed *scrBed) run(tb testing.TB, plan scrPlan, srv *scrServer, viewers []*scrViewer, w scrWorkload, enc scrEncoding, fps int) scrRow {
 	tb.Helper()
-	row := scrRow{Server: srv.Name, Workload: w, Encoding: enc.Name, Viewers: len(viewers)}
-	bed.drawer.Start(w, plan.FPS)
+	row := scrRow{Server: srv.Name, Workload: w, Encoding: enc.Name, Viewers: len(viewers), FPS: fps}
+	mem := scrSampleRSS(srv.PID)
+	bed.drawer.Start(w, fps)
 	scrPause(plan.Warmup)
-	sum := func() scrCounts {
-		var c scrCounts
-		for _, v := range viewers {
-			k := v.counts()
-			c.updates, c.bytes, c.frames = c.updates+k.updates, c.bytes+k.bytes, c.frames+k.frames
-		}
-		return c
-	}
 	self := os.Getpid()
 	d0, _ := bed.drawer.Counts()
-	c0, cpu0, x0, v0, t0 := sum(), scrCPU(srv.PID), scrCPU(bed.xvfbPID), scrCPU(self), time.Now()
+	c0, cpu0, x0, v0, t0 := scrSum(viewers), scrCPU(srv.PID), scrCPU(bed.xvfbPID), scrCPU(self), time.Now()
 	scrPause(plan.Window)
-	c1, cpu1, x1, v1 := sum(), scrCPU(srv.PID), scrCPU(bed.xvfbPID), scrCPU(self)
+	c1, cpu1, x1, v1 := scrSum(viewers), scrCPU(srv.PID), scrCPU(bed.xvfbPID), scrCPU(self)
 	d1, _ := bed.drawer.Counts()
 	row.Window = time.Since(t0)
 	bed.drawer.Stop()
@@ -265,15 +272,26 @@ func (bed *scrBed) run(tb testing.TB, plan scrPlan, srv *scrServer, viewers []*s
 	}
 	settle := time.Now()
 	row.Verdict = scrSettle(viewers, truth, enc.Check, plan.Settle)
+	row.RSS = mem.Stop()
 	verdict := "ok"
 	if !row.Verdict.OK() {
 		verdict = fmt.Sprintf("INVALID: %d of %d viewers match the screen; %s",
 			row.Verdict.Matched, row.Verdict.Viewers, row.Verdict.Worst)
 	}
-	tb.Logf("%s, %s, %s, %d viewers: %.1f frames/s, %.1f updates/s per viewer, %.0f%% CPU; settled in %v: %s",
-		srv.Name, w, enc.Name, len(viewers), row.FramesPerSec(), row.UpdatesPerSec(), row.CPUPercent(),
-		time.Since(settle).Round(time.Millisecond), verdict)
+	tb.Logf("%s, %s at %d/s, %s, %s: %.1f frames/s, %.1f updates/s per viewer, %.0f%% CPU, %.0f MiB; settled in %v: %s",
+		srv.Name, w, fps, enc.Name, scrViewers(len(viewers)), row.FramesPerSec(), row.UpdatesPerSec(), row.CPUPercent(),
+		scrMiB(row.RSS), time.Since(settle).Round(time.Millisecond), verdict)
 	return row
+}
+
+// scrSum returns what the viewers counted so far, summed.
+func scrSum(viewers []*scrViewer) scrCounts {
+	var c scrCounts
+	for _, v := range viewers {
+		k := v.counts()
+		c.updates, c.bytes, c.frames = c.updates+k.updates, c.bytes+k.bytes, c.frames+k.frames
+	}
+	return c
 }
 
 // idle measures the server's CPU with one viewer connected and nothing changing.

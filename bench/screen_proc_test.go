@@ -85,3 +85,32 @@ func scrLoad() string {
 	f := strings.Fields(string(b))
 	return strings.Join(f[:min(3, len(f))], " ")
 }
+
+// scrMemory samples a server's resident memory; see scrSampleRSS.
+type scrMemory struct {
+	pid     int
+	sampler *sampler
+}
+
+// scrSampleRSS samples the resident memory of pid's process tree (as it is now: servers fork
+// no viewers' processes once running) every 50 ms until Stop, and restarts pid's VmHWM, which
+// catches a peak between two samples.
+func scrSampleRSS(pid int) *scrMemory {
+	pids := tree(pid)
+	resetPeak(pid)
+	return &scrMemory{pid: pid, sampler: sample(func() int64 { return scrTreeRSS(pids) })}
+}
+
+// Stop ends the sampling and returns the peak.
+func (m *scrMemory) Stop() int64 { return max(m.sampler.Stop(), hwm(m.pid)) }
+
+// scrTreeRSS returns the resident memory of the processes pids, summed.
+func scrTreeRSS(pids []int) int64 {
+	var sum int64
+	for _, p := range pids {
+		sum += rss(p)
+	}
+	return sum
+}
+
+func scrMiB(b int64) float64 { return float64(b) / (1 << 20) }

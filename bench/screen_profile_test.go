@@ -54,7 +54,7 @@ func BenchmarkScreenProfile(b *testing.B) {
 			if err := pprof.StartCPUProfile(f); err != nil {
 				b.Fatal(err)
 			}
-			bed.run(b, plan, srv, viewers, c.w, scrTight())
+			bed.run(b, plan, srv, viewers, c.w, scrTight(), plan.FPS)
 			pprof.StopCPUProfile()
 			f.Close()
 			scrCloseAll(viewers)

@@ -64,10 +64,12 @@ func (rep *scrReport) Markdown(w io.Writer, command string) {
 		scrMachine(), rep.LoadBefore, rep.LoadAfter, busy)
 	fmt.Fprintf(w, "- Command: `%s`\n", command)
 	fmt.Fprintf(w, "- Display: one Xvfb %dx%dx24 shared by every server (one server runs at a time); the "+
-		"workloads are drawn at %d frames/s by the benchmark's own X client (video: a full-screen "+
-		"grainy colour picture, new every frame; scrolling text: a %s region scrolled by one line a "+
-		"frame with CopyArea; moving square: %dx%d px over a still background)\n",
-		p.Width, p.Height, p.FPS, scrTextSize(p), scrSquareSide, scrSquareSide)
+		"workloads are drawn at %d frames/s, or the rate in the *fps* column, by the benchmark's own X "+
+		"client (video: a full-screen filmed-looking scene, %d frames in a loop, every pixel new every "+
+		"frame, which zlib and JPEG compress about as they do real footage; noise: a full-screen grainy "+
+		"picture, new every frame, which nothing compresses; scrolling text: a %s region scrolled by "+
+		"one line a frame with CopyArea; moving square: %dx%d px over a still background)\n",
+		p.Width, p.Height, p.FPS, scrVideoKinds, scrTextSize(p), scrSquareSide, scrSquareSide)
 	fmt.Fprintf(w, "- Servers, with their defaults:")
 	for i, s := range rep.Servers {
 		sep := ","
@@ -87,8 +89,11 @@ func (rep *scrReport) Markdown(w io.Writer, command string) {
 		"a viewer saw per second (a stamp in the corner); *CPU/update*: the server process's user+system "+
 		"time per update sent, over all viewers; *Xvfb %%*: the X server's CPU (drawing plus the "+
 		"server's screen reads); *viewers CPU %%*: the benchmark process's (decoding in every viewer; the "+
-		"workload's X client is a process of its own); CPU %% is of one core, and the machine has %d.\n\n", runtime.NumCPU())
+		"workload's X client is a process of its own); CPU %% is of one core, and the machine has %d; "+
+		"*peak RSS*: the server's resident memory at its highest during the row (its process tree's "+
+		"VmRSS sampled every 50 ms, or its VmHWM if higher), viewers connected.\n\n", runtime.NumCPU())
 
+	rep.targetList(w)
 	rep.ratios(w)
 	rep.latencyTable(w)
 	rep.measurements(w)
@@ -98,9 +103,10 @@ func scrTextSize(p scrPlan) string {
 	return fmt.Sprintf("%dx%d", p.Width/2, p.Height*2/3/scrLineHeight*scrLineHeight)
 }
 
-// rowKey identifies a measurement across servers.
+// scrRowKey identifies a measurement across servers.
 type scrRowKey struct {
 	w       scrWorkload
+	fps     int
 	enc     string
 	viewers int
 }
@@ -111,7 +117,7 @@ func (rep *scrReport) find(server string, k scrRowKey) (scrRow, bool) {
 			continue
 		}
 		for _, r := range s.Rows {
-			if r.Workload == k.w && r.Encoding == k.enc && r.Viewers == k.viewers {
+			if r.Workload == k.w && r.FPS == k.fps && r.Encoding == k.enc && r.Viewers == k.viewers {
 				return r, true
 			}
 		}
@@ -134,7 +140,7 @@ func (rep *scrReport) keys() []scrRowKey {
 	seen := map[scrRowKey]bool{}
 	for _, s := range rep.Servers {
 		for _, r := range s.Rows {
-			k := scrRowKey{r.Workload, r.Encoding, r.Viewers}
+			k := scrRowKey{r.Workload, r.FPS, r.Encoding, r.Viewers}
 			if !seen[k] {
 				seen[k] = true
 				out = append(out, k)
@@ -152,8 +158,8 @@ func (rep *scrReport) ratios(w io.Writer) {
 	}
 	fmt.Fprintf(w, "## buktu ÷ peer\n\nAbove 1 is better for buktu in *frames/s* and *updates/s*; below 1 is "+
 		"better in *bytes/update* and *CPU/update*.\n\n")
-	head := "| workload | encoding | viewers |"
-	sep := "|---|---|---:|"
+	head := "| workload | fps | encoding | viewers |"
+	sep := "|---|---:|---|---:|"
 	for _, m := range []string{"frames/s", "updates/s", "bytes/update", "CPU/update"} {
 		for _, p := range peers {
 			head += fmt.Sprintf(" %s vs %s |", m, p)
@@ -167,7 +173,7 @@ func (rep *scrReport) ratios(w io.Writer) {
 		if !ok {
 			continue
 		}
-		line := fmt.Sprintf("| %s | %s | %d |", k.w, k.enc, k.viewers)
+		line := fmt.Sprintf("| %s | %d | %s | %d |", k.w, k.fps, k.enc, k.viewers)
 		measures := []func(scrRow) float64{
 			scrRow.FramesPerSec, scrRow.UpdatesPerSec, scrRow.BytesPerUpdate,
 			func(r scrRow) float64 { return r.CPUPerUpdate().Seconds() },
@@ -239,8 +245,8 @@ func scrNum(v float64) string {
 // measurements writes every row.
 func (rep *scrReport) measurements(w io.Writer) {
 	fmt.Fprintf(w, "## Measurements\n\n")
-	fmt.Fprintln(w, "| workload | encoding | viewers | server | ok | frames/s | updates/s | KiB/update | CPU/update | server CPU % | Xvfb CPU % | viewers CPU % | drawn/s |")
-	fmt.Fprintln(w, "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| workload | fps | encoding | viewers | server | ok | frames/s | updates/s | KiB/update | CPU/update | server CPU % | Xvfb CPU % | viewers CPU % | drawn/s | peak RSS |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var bad []string
 	for _, k := range rep.keys() {
 		for _, s := range rep.Servers {
@@ -251,15 +257,15 @@ func (rep *scrReport) measurements(w io.Writer) {
 			mark := "✓"
 			if !r.Verdict.OK() {
 				mark = "✗"
-				bad = append(bad, fmt.Sprintf("- %s, %s, %s, %d viewers: %d of %d viewers matched the screen; %s",
-					s.Name, k.w, k.enc, k.viewers, r.Verdict.Matched, r.Verdict.Viewers, r.Verdict.Worst))
+				bad = append(bad, fmt.Sprintf("- %s, %s at %d/s, %s, %d viewers: %d of %d viewers matched the screen; %s",
+					s.Name, k.w, k.fps, k.enc, k.viewers, r.Verdict.Matched, r.Verdict.Viewers, r.Verdict.Worst))
 			} else if r.Verdict.PSNR < math.Inf(1) {
 				mark = fmt.Sprintf("✓ %.0f dB", r.Verdict.PSNR)
 			}
-			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s ms | %.0f | %.0f | %.0f | %.1f |\n",
-				k.w, k.enc, k.viewers, s.Name, mark, scrNum(r.FramesPerSec()), scrNum(r.UpdatesPerSec()),
+			fmt.Fprintf(w, "| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s ms | %.0f | %.0f | %.0f | %.1f | %.0f MiB |\n",
+				k.w, k.fps, k.enc, k.viewers, s.Name, mark, scrNum(r.FramesPerSec()), scrNum(r.UpdatesPerSec()),
 				scrNum(r.BytesPerUpdate()/1024), scrNum(scrMs(r.CPUPerUpdate())), r.CPUPercent(), r.XPercent(),
-				r.ViewerPercent(), r.DrawnPerSec())
+				r.ViewerPercent(), r.DrawnPerSec(), scrMiB(r.RSS))
 		}
 	}
 	if len(bad) > 0 {

@@ -9,8 +9,12 @@ import (
 	"github.com/buktu/buktu/internal/rfb/wire"
 )
 
-// cacheEntries bounds the encoded updates kept: viewers that keep up ask for the newest few.
-const cacheEntries = 32
+// cacheEntries and cacheBytes bound the encoded updates kept: viewers that keep up ask for
+// the newest few, and a lossless full-screen update can be megabytes.
+const (
+	cacheEntries = 32
+	cacheBytes   = 16 << 20
+)
 
 // encodeCache encodes each change once per Params and shares the bytes: viewers that ask for
 // the same change in the same encoding and pixel format (a class watching one screen) get the
@@ -21,6 +25,7 @@ type encodeCache struct {
 	encoders map[encoding.Params]*encoding.Encoder
 	entries  map[cacheKey]*cacheEntry
 	order    []cacheKey
+	bytes    int // the bodies of the finished entries in entries
 }
 
 type cacheKey struct {
@@ -32,6 +37,7 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	done chan struct{}
+	size int // len(body) once counted in encodeCache.bytes
 	body []byte
 	n    int
 	err  error
@@ -70,13 +76,11 @@ func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Reg
 	e := &cacheEntry{done: make(chan struct{})}
 	c.entries[key] = e
 	c.order = append(c.order, key)
-	for len(c.order) > cacheEntries {
-		delete(c.entries, c.order[0])
-		c.order = c.order[1:]
-	}
+	c.evictLocked()
 	enc, jpeg := c.encoders[p], c.jpeg
 	c.mu.Unlock()
 	defer close(e.done)
+	defer c.count(key, e)
 	if enc == nil {
 		var err error
 		if enc, err = encoding.NewEncoder(p, jpeg); err != nil {
@@ -97,6 +101,29 @@ func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Reg
 	body, n := encodeRegion(enc, f, region)
 	e.body, e.n = append(e.body, body...), e.n+n
 	return e.body, e.n, nil
+}
+
+// count adds a finished entry's body to the bytes held, if it is still held, and evicts
+// what no longer fits.
+func (c *encodeCache) count(key cacheKey, e *cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries[key] != e {
+		return
+	}
+	e.size = len(e.body)
+	c.bytes += e.size
+	c.evictLocked()
+}
+
+// evictLocked drops the oldest entries while there are too many or their bodies are too
+// large; the newest always stays.
+func (c *encodeCache) evictLocked() {
+	for len(c.order) > cacheEntries || c.bytes > cacheBytes && len(c.order) > 1 {
+		c.bytes -= c.entries[c.order[0]].size
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
 }
 
 // encodeRegion encodes the rectangles of region, on both cores when there is much to do.
