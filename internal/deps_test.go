@@ -21,6 +21,7 @@ var levels = map[string]int{
 	"host":         4,
 	"web":          3,
 	"transfer":     3,
+	"console":      3,
 	"rfb":          2,
 	"screen":       2,
 	"rfb/encoding": 1,
@@ -36,6 +37,9 @@ var levels = map[string]int{
 	"config":       0,
 	"ports":        0,
 	"progress":     0,
+	"who":          0,
+	"chat":         0,
+	"ask":          0,
 	"testenv":      -1, // test support: imported only by tests, may import anything below cli
 }
 

@@ -1,18 +1,15 @@
 package cli
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"image/png"
 	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/buktu/buktu/internal/identity"
 	"github.com/buktu/buktu/internal/rfb"
 	"github.com/buktu/buktu/internal/transfer"
 )
@@ -91,65 +88,17 @@ as 'buktu id' shows it. With --vnc-password-env it uses legacy VNC authenticatio
 // pinnedTLS checks a host's certificate by the fingerprint pinned for addr in file, pinning
 // it on first use, as the SSH side does with host keys.
 func (e *env) pinnedTLS(addr, file string) *tls.Config {
-	var once sync.Once
-	return &tls.Config{
-		InsecureSkipVerify: true, // the certificate is self-signed: it is checked by its pin below
-		MinVersion:         tls.VersionTLS12,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("the host showed no certificate")
-			}
-			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
-			fp := fingerprint(sum[:])
-			pinned, err := readPins(file)
-			if err != nil {
-				return err
-			}
-			if want, ok := pinned[addr]; ok {
-				if want != fp {
-					return withHint(fmt.Errorf("the certificate of %s has changed: pinned %s, shown now %s", addr, want, fp),
-						"check it with 'buktu id' on the host; if it was replaced deliberately, remove its line from "+file)
-				}
-				return nil
-			}
-			var werr error
-			once.Do(func() {
-				os.MkdirAll(filepath.Dir(file), 0o700)
-				fh, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-				if err != nil {
-					werr = err
-					return
-				}
-				fmt.Fprintf(fh, "%s %s\n", addr, fp)
-				werr = fh.Close()
-				fmt.Fprintf(e.stderr, "buktu: first connection to %s; its certificate is %s (now pinned)\n", addr, fp)
-			})
-			return werr
-		},
-	}
-}
-
-func fingerprint(sum []byte) string {
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02X", b)
-	}
-	return "sha256/" + strings.Join(parts, ":")
-}
-
-func readPins(file string) (map[string]string, error) {
-	pins := map[string]string{}
-	b, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return pins, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for line := range strings.Lines(string(b)) {
-		if addr, fp, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
-			pins[addr] = fp
+	p := &identity.Pinner{Addr: addr, File: file, Accept: func(fp string) bool {
+		fmt.Fprintf(e.stderr, "buktu: first connection to %s; its certificate is %s (now pinned)\n", addr, fp)
+		return true
+	}}
+	c := p.Config()
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		err := p.Verify(cs)
+		if errors.Is(err, identity.ErrCertChanged) {
+			return withHint(err, "check it with 'buktu id' on the host; if it was replaced deliberately, remove its line from "+file)
 		}
+		return err
 	}
-	return pins, nil
+	return c
 }
