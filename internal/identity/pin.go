@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-
 )
 
 // ErrCertChanged is matched (errors.Is) by a CertError for a certificate that differs from
