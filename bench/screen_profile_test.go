@@ -42,11 +42,14 @@ func BenchmarkScreenProfile(b *testing.B) {
 		bed := scrNewBed(b, plan)
 		srv := scrStartBuktuInProcess(b, bed.disp)
 		for _, c := range []struct {
-			w scrWorkload
-			n int
-		}{{scrVideo, 1}, {scrVideo, 10}, {scrText, 1}, {scrSquare, 1}} {
-			viewers := bed.connect(b, srv, scrTight(), c.n)
-			name := fmt.Sprintf("%s-%d", strings.Fields(c.w.String())[0], c.n)
+			w    scrWorkload
+			n    int
+			enc  scrEncoding
+			name string
+		}{{scrVideo, 1, scrTight(), ""}, {scrVideo, 1, scrJPEG(), "-jpeg"}, {scrVideo, 10, scrTight(), ""},
+			{scrText, 1, scrTight(), ""}, {scrSquare, 1, scrTight(), ""}} {
+			viewers := bed.connect(b, srv, c.enc, c.n)
+			name := fmt.Sprintf("%s-%d%s", strings.Fields(c.w.String())[0], c.n, c.name)
 			f, err := os.Create(filepath.Join(dir, name+".pprof"))
 			if err != nil {
 				b.Fatal(err)
@@ -54,7 +57,7 @@ func BenchmarkScreenProfile(b *testing.B) {
 			if err := pprof.StartCPUProfile(f); err != nil {
 				b.Fatal(err)
 			}
-			bed.run(b, plan, srv, viewers, c.w, scrTight(), plan.FPS)
+			bed.run(b, plan, srv, viewers, c.w, c.enc, plan.FPS)
 			pprof.StopCPUProfile()
 			f.Close()
 			scrCloseAll(viewers)

@@ -235,3 +235,20 @@ func BenchmarkFindScroll(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/frame")
 }
+
+// BenchmarkFindScrollVideo is the common case of a large change that did not scroll: every
+// pixel changed, as in a video, and the search should give up cheaply.
+func BenchmarkFindScrollVideo(b *testing.B) {
+	prev := screen()
+	cur := prev.Clone()
+	for i := range cur.Pix {
+		cur.Pix[i] ^= byte(i*7 + 1)
+	}
+	b.SetBytes(int64(len(cur.Pix)))
+	for b.Loop() {
+		if _, ok := FindScroll(prev, cur, cur.Bounds()); ok {
+			b.Fatal("a scroll found in a video frame")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/frame")
+}

@@ -32,6 +32,9 @@ func FindScroll(prev, cur *Frame, r Rect) (s Scroll, ok bool) {
 		return Scroll{}, false
 	}
 	seed := maphash.MakeSeed()
+	if !mostRowsReappear(prev, cur, r, seed) {
+		return Scroll{}, false
+	}
 	hp := make([]uint64, r.H)
 	hc := make([]uint64, r.H)
 	changed := false
@@ -88,6 +91,37 @@ func FindScroll(prev, cur *Frame, r Rect) (s Scroll, ok bool) {
 		return Scroll{}, false
 	}
 	return Scroll{Dy: dy, Dst: Rect{r.X, r.Y + bestStart, r.W, bestLen}}, true
+}
+
+// sampleBytes is how much of each row, at its start, middle and end, mostRowsReappear hashes.
+const sampleBytes = 128
+
+// mostRowsReappear is FindScroll's cheap first look: content that scrolled shows most rows
+// of cur again somewhere in prev, while a video shows none. It compares samples of each row
+// (a few hundred bytes instead of the whole row), so its matches may be wrong, but a frame
+// with no sample of a row in prev certainly did not scroll that row.
+func mostRowsReappear(prev, cur *Frame, r Rect, seed maphash.Seed) bool {
+	buf := make([]byte, 0, 3*sampleBytes)
+	sample := func(f *Frame, y int) uint64 {
+		row := f.Row(r.X, y, r.W)
+		if len(row) <= 3*sampleBytes {
+			return maphash.Bytes(seed, row)
+		}
+		mid := (len(row) - sampleBytes) / 2
+		buf = append(append(append(buf[:0], row[:sampleBytes]...), row[mid:mid+sampleBytes]...), row[len(row)-sampleBytes:]...)
+		return maphash.Bytes(seed, buf)
+	}
+	seen := make(map[uint64]struct{}, r.H)
+	for y := r.Y; y < r.Bottom(); y++ {
+		seen[sample(prev, y)] = struct{}{}
+	}
+	found := 0
+	for y := r.Y; y < r.Bottom(); y++ {
+		if _, ok := seen[sample(cur, y)]; ok {
+			found++
+		}
+	}
+	return 2*found >= r.H
 }
 
 func abs(x int) int {

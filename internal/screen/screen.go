@@ -197,8 +197,8 @@ func (s *Screen) Run(ctx context.Context) error {
 			lastWhole = last
 			damage = frame.Diff(s.cur, spare, s.opts.Tile)
 		case !hint.Empty():
-			s.bringUp(spare, spareSeq)
 			parts := s.tiles(hint)
+			s.bringUp(spare, spareSeq, parts)
 			if err := s.src.CaptureRects(spare, parts); err != nil {
 				// The screen may have changed size under us: a whole capture settles it.
 				if err := s.src.Capture(spare); err != nil {
@@ -243,29 +243,33 @@ func (s *Screen) Run(ctx context.Context) error {
 	}
 }
 
-// bringUp makes spare hold the newest frame, cur, before damage is read into it: a frame
-// that held sequence number seq gets what changed since; any other becomes a copy of cur.
-func (s *Screen) bringUp(spare *frame.Frame, seq uint64) {
+// bringUp makes spare hold the newest frame, cur, except in parts, which are about to be
+// read from the display: a frame that held sequence number seq gets what changed since; any
+// other gets all of cur.
+func (s *Screen) bringUp(spare *frame.Frame, seq uint64, parts []frame.Rect) {
 	cur := s.cur
+	var g frame.Region
+	known := false
 	if seq != 0 && spare.W == cur.W && spare.H == cur.H {
 		s.mu.Lock()
-		known := len(s.history) > 0 && seq+1 >= s.history[0].seq
-		var g frame.Region
+		known = len(s.history) > 0 && seq+1 >= s.history[0].seq
 		if known {
-			g = s.damageSinceLocked(seq)
+			g = s.damageSinceLocked(seq).Clone()
 		}
 		s.mu.Unlock()
-		if known {
-			for _, r := range g.Rects() {
-				spare.Copy(r.X, r.Y, cur, r)
-			}
-			return
+	}
+	if !known {
+		if spare.W != cur.W || spare.H != cur.H || spare.Stride != cur.Stride || len(spare.Pix) != len(cur.Pix) {
+			*spare = *frame.New(cur.W, cur.H)
 		}
+		g = frame.RegionOf(cur.Bounds())
 	}
-	if spare.W != cur.W || spare.H != cur.H || spare.Stride != cur.Stride || len(spare.Pix) != len(cur.Pix) {
-		*spare = *frame.New(cur.W, cur.H)
+	for _, p := range parts {
+		g.Subtract(p)
 	}
-	copy(spare.Pix, cur.Pix)
+	for _, r := range g.Rects() {
+		spare.Copy(r.X, r.Y, cur, r)
+	}
 }
 
 // tiles returns the damage hint as whole tiles of the grid Diff uses, merged; many scattered
@@ -483,19 +487,38 @@ func findScroll(prev, cur *frame.Frame, damage frame.Region) *frame.Scroll {
 	return &sc
 }
 
-// Scroll returns the vertical move that sequence number to brought, when it is the one
-// right after from: a viewer that has from's frame can copy those rows instead of receiving
-// them.
+// Scroll returns the vertical move that took the frame of sequence number from to that of
+// to, when every change in between was a scroll of the same columns: a viewer that has
+// from's frame can copy those rows instead of receiving them. Moves compose: rows that
+// scrolled twice moved by the sum, and rows that were new at some step are not in the copy
+// (they are in the damage, sent as usual).
 func (s *Screen) Scroll(from, to uint64) (frame.Scroll, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if to != from+1 {
+	if to <= from || len(s.history) == 0 || from+1 < s.history[0].seq || to > s.seq {
 		return frame.Scroll{}, false
 	}
+	var sc frame.Scroll
+	started := false
 	for _, e := range s.history {
-		if e.seq == to && e.scroll != nil {
-			return *e.scroll, true
+		if e.seq <= from || e.seq > to {
+			continue
+		}
+		if e.scroll == nil {
+			if e.damage.Empty() {
+				continue // the cursor's shape changed, nothing else
+			}
+			return frame.Scroll{}, false
+		}
+		if !started {
+			sc, started = *e.scroll, true
+			continue
+		}
+		// The rows of e's move whose source rows had moved from from's frame before.
+		sc = frame.Scroll{Dy: sc.Dy + e.scroll.Dy, Dst: e.scroll.Dst.Intersect(sc.Dst.Offset(0, e.scroll.Dy))}
+		if sc.Dst.H < scrollRows/4 {
+			return frame.Scroll{}, false
 		}
 	}
-	return frame.Scroll{}, false
+	return sc, sc.Dy != 0 && !sc.Dst.Empty()
 }

@@ -85,6 +85,32 @@ func (f *fakeSource) draw(r frame.Rect, c uint32) {
 	}
 }
 
+// scroll moves the rows of r by dy (down when positive) and fills the rows it uncovers, as a
+// terminal scrolls, saying so the way DAMAGE would.
+func (f *fakeSource) scroll(r frame.Rect, dy int, fill uint32) {
+	f.mu.Lock()
+	src := r
+	if dy < 0 {
+		src = frame.Rect{X: r.X, Y: r.Y - dy, W: r.W, H: r.H + dy}
+	} else {
+		src = frame.Rect{X: r.X, Y: r.Y, W: r.W, H: r.H - dy}
+	}
+	f.img.Copy(src.X, src.Y+dy, f.img, src)
+	if dy < 0 {
+		f.img.Fill(frame.Rect{X: r.X, Y: r.Bottom() + dy, W: r.W, H: -dy}, fill)
+	} else {
+		f.img.Fill(frame.Rect{X: r.X, Y: r.Y, W: r.W, H: dy}, fill)
+	}
+	f.damage.Add(r)
+	f.mu.Unlock()
+	if f.wake != nil {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // drawSilently fills r without a hint, as a client DAMAGE misses would.
 func (f *fakeSource) drawSilently(r frame.Rect, c uint32) {
 	f.mu.Lock()
@@ -375,6 +401,52 @@ func TestDamageCapture(t *testing.T) {
 		}
 		if got := f.Pixel(5, 5) & 0xffffff; got != 0xabcdef {
 			t.Errorf("a change with no hint shows %06x; want abcdef", got)
+		}
+	})
+}
+
+// TestScrollComposes scrolls a text-like region three times while a viewer looks away: the
+// viewer's old frame, with the composed move copied in and the rest of the damage drawn,
+// must equal the newest frame.
+func TestScrollComposes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := newFake(256, 256, true)
+		for y := range 256 {
+			src.img.Fill(frame.Rect{X: 16, Y: y, W: 200, H: 1}, uint32(y*0x010203+7)) // every row differs
+		}
+		s := New(src, Options{Tile: 16})
+		run(t, s)
+		old, _, from := mustUpdate(t, s, 0)
+		text := frame.Rect{X: 16, Y: 16, W: 200, H: 224}
+		for i, dy := range []int{-14, -14, -28} {
+			src.scroll(text, dy, uint32(0xff0000+i))
+			synctest.Wait()
+			time.Sleep(DefaultInterval)
+			synctest.Wait()
+		}
+		cur, damage, to := mustUpdate(t, s, from)
+		if to != from+3 {
+			t.Fatalf("three scrolls made %d updates; want 3", to-from)
+		}
+		sc, ok := s.Scroll(from, to)
+		if !ok || sc.Dy != -56 {
+			t.Fatalf("Scroll(%d, %d) = %+v, %v; want a move of -56 rows", from, to, sc, ok)
+		}
+		// The damage is whole tiles, so the move may span blank columns beside the text.
+		if moved := (frame.Rect{X: 16, Y: 16, W: 200, H: 224 - 56}); !moved.In(sc.Dst) || sc.Dst.H != moved.H {
+			t.Errorf("Scroll(%d, %d).Dst = %v; want the rows of %v", from, to, sc.Dst, moved)
+		}
+		view := old.Clone()
+		view.Copy(sc.Dst.X, sc.Dst.Y, old, sc.Src())
+		damage.Subtract(sc.Dst)
+		for _, r := range damage.Rects() {
+			view.Copy(r.X, r.Y, cur, r)
+		}
+		if string(view.Pix) != string(cur.Pix) {
+			t.Error("the viewer's frame with the composed copy and the rest of the damage differs from the screen")
+		}
+		if _, ok := s.Scroll(from-1, to); ok {
+			t.Error("Scroll across a change that was not a scroll (the first frame) = ok")
 		}
 	})
 }

@@ -35,8 +35,14 @@ const (
 // areas each get their own compression, and stays far below the compact length's limit.
 const tightChunk = 256
 
-// tightMaxPalette is the largest palette Tight's palette filter takes.
-const tightMaxPalette = 256
+// tightMaxPalette is the largest palette Tight's palette filter takes; tightJPEGPalette is
+// the largest this encoder uses when the viewer takes JPEG: beyond a few dozen colours a
+// chunk is a picture (a photo, a video, a gradient), which JPEG sends in a fraction of the
+// bytes and the CPU that indexing and deflating it would take, as libvncserver also judges.
+const (
+	tightMaxPalette  = 256
+	tightJPEGPalette = 24
+)
 
 // tight appends r of f in the Tight encoding, split into chunks of at most 256×256 pixels,
 // and returns how many rectangles it appended. Each chunk is a solid fill, a palette
@@ -61,8 +67,12 @@ func (e *Encoder) tightRect(dst []byte, s *scratch, f *frame.Frame, c frame.Rect
 	dst = appendRectHeader(dst, c, wire.EncodingTight)
 	px := s.vals[:c.W*c.H]
 	tp := e.conv.tpixel()
-	s.pal.reset(tightMaxPalette)
 	jpegOK := e.p.Quality >= 0 && e.p.Format.BitsPerPixel >= 16
+	if jpegOK {
+		s.pal.reset(tightJPEGPalette)
+	} else {
+		s.pal.reset(tightMaxPalette)
+	}
 	fits := true
 	for y := range c.H {
 		row := px[y*c.W : y*c.W+c.W]
