@@ -505,10 +505,15 @@ func (s *Screen) Scroll(from, to uint64) (frame.Scroll, bool) {
 			continue
 		}
 		if e.scroll == nil {
-			if e.damage.Empty() {
-				continue // the cursor's shape changed, nothing else
+			if !started {
+				return frame.Scroll{}, false
 			}
-			return frame.Scroll{}, false
+			// A change that is not a scroll leaves the moved rows it does not touch.
+			var ok bool
+			if sc.Dst, ok = untouched(sc.Dst, e.damage); !ok {
+				return frame.Scroll{}, false
+			}
+			continue
 		}
 		if !started {
 			sc, started = *e.scroll, true
@@ -521,4 +526,28 @@ func (s *Screen) Scroll(from, to uint64) (frame.Scroll, bool) {
 		}
 	}
 	return sc, sc.Dy != 0 && !sc.Dst.Empty()
+}
+
+// untouched returns the largest band of whole rows of r that damage does not touch, as
+// long as every piece of damage that touches r spans its width (new lines below a scroll do);
+// ok is false otherwise.
+func untouched(r frame.Rect, damage frame.Region) (frame.Rect, bool) {
+	for _, d := range damage.Rects() {
+		if !d.Overlaps(r) {
+			continue
+		}
+		if d.X > r.X || d.Right() < r.Right() {
+			return frame.Rect{}, false
+		}
+		above := frame.Rect{X: r.X, Y: r.Y, W: r.W, H: d.Y - r.Y}
+		below := frame.Rect{X: r.X, Y: d.Bottom(), W: r.W, H: r.Bottom() - d.Bottom()}
+		r = above
+		if below.H > above.H {
+			r = below
+		}
+		if r.H < scrollRows/4 {
+			return frame.Rect{}, false
+		}
+	}
+	return r, true
 }

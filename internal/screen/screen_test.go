@@ -424,17 +424,22 @@ func TestScrollComposes(t *testing.T) {
 			time.Sleep(DefaultInterval)
 			synctest.Wait()
 		}
+		// A new line typed at the bottom, not a scroll: the rows above it still moved.
+		src.draw(frame.Rect{X: 16, Y: 170, W: 200, H: 14}, 0x00ff00)
+		synctest.Wait()
+		time.Sleep(DefaultInterval)
+		synctest.Wait()
 		cur, damage, to := mustUpdate(t, s, from)
-		if to != from+3 {
-			t.Fatalf("three scrolls made %d updates; want 3", to-from)
+		if to != from+4 {
+			t.Fatalf("three scrolls and a line made %d updates; want 4", to-from)
 		}
 		sc, ok := s.Scroll(from, to)
 		if !ok || sc.Dy != -56 {
 			t.Fatalf("Scroll(%d, %d) = %+v, %v; want a move of -56 rows", from, to, sc, ok)
 		}
 		// The damage is whole tiles, so the move may span blank columns beside the text.
-		if moved := (frame.Rect{X: 16, Y: 16, W: 200, H: 224 - 56}); !moved.In(sc.Dst) || sc.Dst.H != moved.H {
-			t.Errorf("Scroll(%d, %d).Dst = %v; want the rows of %v", from, to, sc.Dst, moved)
+		if moved := (frame.Rect{X: 16, Y: 16, W: 200, H: 144}); !moved.In(sc.Dst) || sc.Dst.H != moved.H {
+			t.Errorf("Scroll(%d, %d).Dst = %v; want the rows of %v (above the new line's tiles)", from, to, sc.Dst, moved)
 		}
 		view := old.Clone()
 		view.Copy(sc.Dst.X, sc.Dst.Y, old, sc.Src())
