@@ -6,13 +6,17 @@ ARGS    ?=
 GOTAGS  ?= turbojpeg
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup build run test fuzz bench soak clean
+.PHONY: setup web build run test fuzz bench soak clean
 
 # setup installs what builds, tests and benchmarks need (Debian packages, Go modules).
 setup:
 	@bash scripts/setup-debian.sh
 
-build:
+# web builds the browser console (noVNC and our pages) into web/dist, which the binary embeds.
+web:
+	@bash scripts/build-web.sh
+
+build: web
 	$(GO) build -tags '$(GOTAGS)' -o bin/buktu ./cmd/buktu
 
 # run starts a host on the default data directory; pass flags with ARGS="--data DIR".

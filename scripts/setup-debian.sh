@@ -12,9 +12,14 @@ pkgs=(
   tigervnc-viewer vncsnapshot x11vnc tigervnc-scraping-server imagemagick
   # libjpeg-turbo for Tight's JPEG (the turbojpeg build tag), and the C compiler cgo needs
   libturbojpeg0-dev gcc libc6-dev
+  # the browser the console's tests drive (headless, through chromedp)
+  chromium
   # tools the tests use
   procps iproute2 ca-certificates git make
 )
+# The console is built with node and npm (scripts/build-web.sh); a machine that has its own
+# node (nodesource's, nvm's) keeps it: Debian's npm on top of it would clash.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -34,3 +39,5 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 fi
 command -v go >/dev/null 2>&1 || { echo "setup: Go 1.26 or newer is needed (https://go.dev/doc/install)" >&2; exit 1; }
 go mod download
+
+bash "$(dirname "$0")/build-web.sh"

@@ -109,6 +109,9 @@ From anywhere:
   buktu send HOST FILE…             drop files into the host's inbox (port 1419)
   buktu ls|get|put|rm|mkdir HOST:PATH  use the host's exchange folder (port 1420)
   sftp -P 1420 admin@HOST           …or any SFTP client
+  https://HOST:1417                 the console in a browser: screen, files, chat
+  vncviewer HOST:1417               …or any VNC viewer (1418: watch only)
+  buktu chat|notify|who HOST        talk to the person at the host, wait for them, see who is on
   buktu ports                       what listens on Timbuktu's ports, and what they were`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -116,7 +119,7 @@ From anywhere:
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddGroup(&cobra.Group{ID: "host", Title: "On the host:"}, &cobra.Group{ID: "client", Title: "From anywhere:"})
-	for _, c := range []*cobra.Command{e.serveCmd(), e.inviteCmd(), e.userCmd(), e.logCmd(), e.idCmd(), e.configCmd()} {
+	for _, c := range append([]*cobra.Command{e.serveCmd(), e.inviteCmd()}, append(e.approveCmds(), e.userCmd(), e.logCmd(), e.idCmd(), e.configCmd())...) {
 		c.GroupID = "host"
 		root.AddCommand(c)
 	}
@@ -124,7 +127,7 @@ From anywhere:
 		c.GroupID = "client"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{e.portsCmd(), e.snapshotCmd()} {
+	for _, c := range []*cobra.Command{e.portsCmd(), e.snapshotCmd(), e.chatCmd(), e.notifyCmd(), e.whoCmd()} {
 		c.GroupID = "client"
 		root.AddCommand(c)
 	}

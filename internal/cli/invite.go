@@ -37,7 +37,7 @@ your invitation is the permission. It is view-only unless you add --control.`,
 			return err
 		}
 		addr := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
-		if err := host.Call(e.ctx, dir, host.Request{Op: "invite", Addr: addr, Control: *control}); err != nil {
+		if _, err := host.Call(e.ctx, dir, host.Request{Op: "invite", Addr: addr, Control: *control}); err != nil {
 			return err
 		}
 		mode := "view only"

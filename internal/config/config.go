@@ -32,6 +32,7 @@ type Config struct {
 	Folders Folders `toml:"folders"`
 	Limits  Limits  `toml:"limits"`
 	Screen  Screen  `toml:"screen"`
+	Console Console `toml:"console"`
 	Log     Log     `toml:"log"`
 	Hooks   Hooks   `toml:"hooks"`
 }
@@ -45,6 +46,15 @@ type Screen struct {
 	VNCPassword string   `toml:"vnc_password"`
 	MaxCutText  int      `toml:"max_cut_text"`
 	MaxViewers  int      `toml:"max_viewers_per_address"`
+}
+
+// Console configures the HTTPS console on the screen ports and the person-to-person services.
+type Console struct {
+	Enabled     bool     `toml:"enabled"`
+	SessionTTL  Duration `toml:"session_ttl"`
+	IdleTTL     Duration `toml:"idle_ttl"`
+	AskTimeout  Duration `toml:"ask_timeout"`
+	SniffWindow Duration `toml:"sniff_window"`
 }
 
 // Listen says where each service listens.
@@ -121,7 +131,9 @@ func Defaults() Config {
 			MaxPathLength:         1024,
 		},
 		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
-		Log:    Log{Format: "auto", Level: "info"},
+		Console: Console{Enabled: true, SessionTTL: Duration(12 * time.Hour), IdleTTL: Duration(30 * time.Minute),
+			AskTimeout: Duration(time.Minute), SniffWindow: Duration(200 * time.Millisecond)},
+		Log: Log{Format: "auto", Level: "info"},
 	}
 }
 
@@ -178,6 +190,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Screen.MaxCutText < 1 || c.Screen.MaxViewers < 1 {
 		return errors.New("screen: max_cut_text and max_viewers_per_address must be 1 or more")
+	}
+	if c.Console.SessionTTL.Std() < time.Minute || c.Console.IdleTTL.Std() < time.Minute ||
+		c.Console.AskTimeout.Std() < time.Second || c.Console.SniffWindow.Std() < 10*time.Millisecond ||
+		c.Console.SniffWindow.Std() > 5*time.Second {
+		return errors.New("console: session_ttl and idle_ttl must be 1m or more, ask_timeout 1s or more, sniff_window between 10ms and 5s")
 	}
 	switch c.Log.Format {
 	case "auto", "text", "json":

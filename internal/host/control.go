@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/buktu/buktu/internal/ask"
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/rfb"
 )
@@ -23,38 +24,40 @@ const ControlSocket = "control.sock"
 
 // Request is one command on the control socket, a JSON line.
 type Request struct {
-	Op      string `json:"op"`                // "invite"
+	Op      string `json:"op"`                // "invite", "approvals", "approve", "deny"
 	Addr    string `json:"addr,omitempty"`    // invite: the listening viewer's host:port
 	Control bool   `json:"control,omitempty"` // invite: let the viewer control the screen
+	ID      string `json:"id,omitempty"`      // approve, deny: the waiting request
 }
 
 // Reply answers a Request.
 type Reply struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	OK      bool          `json:"ok"`
+	Error   string        `json:"error,omitempty"`
+	Pending []ask.Request `json:"pending,omitempty"` // approvals: who waits for an answer
 }
 
 // Call sends one request to the host running on dataDir and returns its reply.
-func Call(ctx context.Context, dataDir string, req Request) error {
+func Call(ctx context.Context, dataDir string, req Request) (Reply, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", filepath.Join(dataDir, ControlSocket))
 	if err != nil {
-		return fmt.Errorf("reach the running host (is 'buktu serve' running on %s?): %w", dataDir, err)
+		return Reply{}, fmt.Errorf("reach the running host (is 'buktu serve' running on %s?): %w", dataDir, err)
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if err := json.NewEncoder(c).Encode(req); err != nil {
-		return err
+		return Reply{}, err
 	}
 	var rep Reply
 	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&rep); err != nil {
-		return fmt.Errorf("read the host's answer: %w", err)
+		return Reply{}, fmt.Errorf("read the host's answer: %w", err)
 	}
 	if !rep.OK {
-		return errors.New(rep.Error)
+		return rep, errors.New(rep.Error)
 	}
-	return nil
+	return rep, nil
 }
 
 // serveControl answers requests on the control socket until ctx ends.
@@ -87,6 +90,9 @@ func (h *host) serveControl(ctx context.Context, dataDir string, screens map[str
 				} else if err := h.control(ctx, req, screens, wg); err != nil {
 					rep = Reply{Error: err.Error()}
 				}
+				if req.Op == "approvals" && rep.OK {
+					rep.Pending = h.ask.Pending()
+				}
 				json.NewEncoder(c).Encode(rep)
 			})
 		}
@@ -98,6 +104,16 @@ func (h *host) control(ctx context.Context, req Request, screens map[string]*rfb
 	switch req.Op {
 	case "invite":
 		return h.invite(ctx, req, screens, wg)
+	case "approvals":
+		return nil
+	case "approve", "deny":
+		if err := h.ask.Decide(req.ID, req.Op == "approve"); err != nil {
+			if errors.Is(err, ask.ErrUnknown) {
+				return fmt.Errorf("no request %q is waiting (buktu approve lists those that are)", req.ID)
+			}
+			return err
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown request %q", req.Op)
 }

@@ -16,13 +16,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/buktu/buktu/internal/ask"
 	"github.com/buktu/buktu/internal/auth"
+	"github.com/buktu/buktu/internal/chat"
 	"github.com/buktu/buktu/internal/config"
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
 	"github.com/buktu/buktu/internal/rfb"
 	"github.com/buktu/buktu/internal/sshd"
+	"github.com/buktu/buktu/internal/web"
+	"github.com/buktu/buktu/internal/who"
 )
 
 // Files inside the data directory.
@@ -132,8 +136,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer exchange.Close()
 
+	room, err := chat.Open(filepath.Join(o.DataDir, ChatFile))
+	if err != nil {
+		return fmt.Errorf("open chat transcript: %w", err)
+	}
+	defer room.Close()
+
 	h := &host{cfg: cfg, log: log, store: store, activity: activity, inbox: inbox,
-		inboxDir: inboxDir, exchange: exchange, throttle: &auth.Throttle{}}
+		inboxDir: inboxDir, exchange: exchange, throttle: &auth.Throttle{},
+		dataDir: o.DataDir, out: out, who: &who.Registry{}, chat: room}
+	h.ask = &ask.Queue{Timeout: cfg.Console.AskTimeout.Std(), OnAsk: h.asked}
 	defer h.hooks.Wait()
 
 	type service struct {
@@ -185,6 +197,9 @@ func Run(ctx context.Context, o Options) error {
 		if ln, ok := screenLns[name]; ok {
 			addrs[name] = ln.Addr()
 			fmt.Fprintf(out, "%-9s vnc://%s  (%s)\n", name, ln.Addr(), describe(name))
+			if cfg.Console.Enabled {
+				fmt.Fprintf(out, "%-9s https://%s  (console: %s)\n", "", ln.Addr(), consoleKind(name))
+			}
 		}
 	}
 	if disp != nil {
@@ -234,18 +249,26 @@ func Run(ctx context.Context, o Options) error {
 			screenMu.Unlock()
 		}
 	}
+	byName := map[string]*rfb.Server{}
 	if disp != nil {
 		served.Go(func() { keep(disp.scr.Run(ctx)) })
 		var servers []*rfb.Server
-		byName := map[string]*rfb.Server{}
-		for name, ln := range screenLns {
+		for name := range screenLns {
 			srv := h.rfbServer(name, disp, id)
 			servers = append(servers, srv)
 			byName[string(name)] = srv
-			served.Go(func() { keep(srv.Serve(ctx, ln)) })
 		}
-		if err := h.serveControl(ctx, o.DataDir, byName, &served); err != nil {
-			log.Warn("no control socket: buktu invite will not reach this host", "err", err)
+		for name, ln := range screenLns {
+			srv := byName[string(name)]
+			if !cfg.Console.Enabled {
+				served.Go(func() { keep(srv.Serve(ctx, ln)) })
+				continue
+			}
+			// A browser speaks first (a TLS ClientHello), a VNC viewer waits: one port, both.
+			rfbLn, httpsLn := web.Split(ln, cfg.Console.SniffWindow.Std())
+			con := h.consoleServer(name, disp, srv, id, byName, &served)
+			served.Go(func() { keep(srv.Serve(ctx, rfbLn)) })
+			served.Go(func() { keep(con.Serve(ctx, httpsLn, consoleTLS(id))) })
 		}
 		served.Go(func() {
 			// The host's clipboard goes to the viewers who may control the screen.
@@ -264,12 +287,23 @@ func Run(ctx context.Context, o Options) error {
 			}
 		})
 	}
+	if err := h.serveControl(ctx, o.DataDir, byName, &served); err != nil {
+		log.Warn("no control socket: buktu invite, approve and deny will not reach this host", "err", err)
+	}
 	served.Wait()
 	errs = append(errs, screenErrs...)
 	stopSync()
 	wg.Wait()
 	log.Info("host stopped")
 	return errors.Join(errs...)
+}
+
+// consoleKind says what the console on a screen port offers.
+func consoleKind(s config.Service) string {
+	if s == config.Control {
+		return "screen, files, chat, who is connected"
+	}
+	return "view-only screen, chat, who is connected"
 }
 
 func describe(s config.Service) string {

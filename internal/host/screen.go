@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 
 	"github.com/buktu/buktu/internal/auth"
 	"github.com/buktu/buktu/internal/config"
@@ -75,16 +76,14 @@ func (d *display) close() {
 func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity) *rfb.Server {
 	a := &auth.Authenticator{Store: h.store, Throttle: h.throttle,
 		OnDecision: func(dec auth.Decision) { h.loginRecord(name, dec) }}
-	desktop := h.cfg.Screen.Name
-	if desktop == "" {
-		hn, _ := os.Hostname()
-		desktop = "buktu on " + hn
-	}
+	hostname, _ := os.Hostname()
+	var mu sync.Mutex
+	leave := map[uint64]func(){} // who is connected: the viewers of this port, by session
 	s := &rfb.Server{
 		Display:          d.scr,
 		Logger:           h.log.With("svc", string(name)),
 		TLS:              &tls.Config{Certificates: []tls.Certificate{id.TLS}, MinVersion: tls.VersionTLS12},
-		Name:             desktop,
+		Name:             desktopName(h.cfg.Screen.Name, hostname),
 		ViewOnly:         name == config.Observe,
 		MaxCutText:       h.cfg.Screen.MaxCutText,
 		HandshakeTimeout: h.cfg.Limits.HandshakeTimeout.Std(),
@@ -94,7 +93,19 @@ func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity)
 			if err != nil {
 				return rfb.Access{}, &rfb.DeniedError{Reason: "wrong account or password"}
 			}
-			return h.screenAccess(name, acct, remote)
+			return rfb.Access{Account: acct.Name}, nil
+		},
+		// Privileges are decided once the password is right, with the handshake's deadline
+		// lifted: one set to ask waits for the person at the host.
+		Approve: func(ctx context.Context, a rfb.Access, remote netip.AddrPort) (rfb.Access, error) {
+			if a.Account == legacyAccount {
+				return a, nil
+			}
+			acct, err := h.store.Get(a.Account)
+			if err != nil {
+				return rfb.Access{}, &rfb.DeniedError{Reason: "wrong account or password"}
+			}
+			return h.screenAccess(ctx, name, acct, remote)
 		},
 		OnSession: func(si rfb.SessionInfo, end bool) {
 			kind := events.KindSessionStart
@@ -107,37 +118,66 @@ func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity)
 			}
 			h.record(events.Record{Kind: kind, Account: si.Account, Service: string(name), Remote: si.Remote,
 				Privilege: priv, Reason: si.Reason})
-			if end && si.Input {
+			mu.Lock()
+			defer mu.Unlock()
+			if !end {
+				leave[si.ID] = h.join(si.Account, si.Remote, string(name), si.Disconnect)
+				return
+			}
+			if l := leave[si.ID]; l != nil {
+				l()
+				delete(leave, si.ID)
+			}
+			if si.Input {
 				d.scr.ReleaseAll()
 			}
 		},
 	}
 	if pw := h.cfg.Screen.VNCPassword; pw != "" {
 		h.log.Warn("legacy VNC authentication is on: its password crosses the network weakly protected (DES) and its sessions are view-only", "port", string(name))
-		s.LegacyPassword = func() (string, rfb.Access) { return pw, rfb.Access{Account: "vnc-password"} }
+		s.LegacyPassword = func() (string, rfb.Access) { return pw, rfb.Access{Account: legacyAccount} }
 	}
 	return s
 }
 
+// legacyAccount is the account name of sessions that logged in with the shared VNC password.
+const legacyAccount = "vnc-password"
+
 // screenAccess decides what an account may do on a screen port: the port caps it, the
-// account's privileges narrow it.
-func (h *host) screenAccess(name config.Service, acct auth.Account, remote netip.AddrPort) (rfb.Access, error) {
-	control := acct.Mode(auth.PrivControl) == auth.Allow
-	observe := control || acct.Mode(auth.PrivObserve) == auth.Allow
-	access := rfb.Access{Account: acct.Name, Input: control && name == config.Control}
-	outcome, reason, priv := events.OutcomeOK, "", auth.PrivObserve
-	if access.Input {
+// account's privileges narrow it, and a privilege set to ask waits for the person at the
+// host. On the Control port a refused control still leaves watching, when that is allowed.
+func (h *host) screenAccess(ctx context.Context, name config.Service, acct auth.Account, remote netip.AddrPort) (rfb.Access, error) {
+	r := remote.String()
+	if name == config.Control && acct.Mode(auth.PrivControl) != auth.Deny &&
+		h.allowed(ctx, acct, auth.PrivControl, string(name), r, "") {
+		return rfb.Access{Account: acct.Name, Input: true}, nil
+	}
+	// Control on this port's terms (Observe) is watching, so it grants watching as it is.
+	watch := acct.Mode(auth.PrivObserve)
+	if c := acct.Mode(auth.PrivControl); c == auth.Allow || c == auth.Ask && watch == auth.Deny {
+		watch = c
+	}
+	if watch == auth.Allow || watch == auth.Ask && h.allowedMode(ctx, acct, watch, string(name), r) {
+		if watch == auth.Allow {
+			h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeOK, Account: acct.Name,
+				Service: string(name), Remote: r, Privilege: string(auth.PrivObserve)})
+		}
+		return rfb.Access{Account: acct.Name}, nil
+	}
+	if watch == auth.Deny {
+		h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeDenied, Account: acct.Name,
+			Service: string(name), Remote: r, Privilege: string(auth.PrivObserve), Reason: "privileges observe and control are not allow"})
+	}
+	return rfb.Access{}, &rfb.DeniedError{Reason: "account " + acct.Name + " may not see this screen"}
+}
+
+// allowedMode asks the person at the host for watching, whichever privilege says ask.
+func (h *host) allowedMode(ctx context.Context, acct auth.Account, m auth.Mode, service, remote string) bool {
+	priv := auth.PrivObserve
+	if acct.Mode(auth.PrivObserve) != auth.Ask {
 		priv = auth.PrivControl
 	}
-	if !observe {
-		outcome, reason = events.OutcomeDenied, "privileges observe and control are not allow"
-	}
-	h.record(events.Record{Kind: events.KindDecision, Outcome: outcome, Account: acct.Name, Service: string(name),
-		Remote: remote.String(), Privilege: string(priv), Reason: reason})
-	if !observe {
-		return rfb.Access{}, &rfb.DeniedError{Reason: "account " + acct.Name + " may not see this screen"}
-	}
-	return access, nil
+	return h.allowed(ctx, acct, priv, service, remote, "")
 }
 
 // listenScreen opens the listeners of the screen ports that are on.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -16,12 +17,15 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/buktu/buktu/internal/ask"
 	"github.com/buktu/buktu/internal/auth"
+	"github.com/buktu/buktu/internal/chat"
 	"github.com/buktu/buktu/internal/config"
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
 	"github.com/buktu/buktu/internal/sshd"
+	"github.com/buktu/buktu/internal/who"
 )
 
 // Version is buktu's version, told to clients that ask.
@@ -38,6 +42,12 @@ type host struct {
 	inboxDir string
 	exchange *files.Exchange
 	hooks    sync.WaitGroup // on_receive commands running
+
+	dataDir string
+	out     io.Writer     // the host's standard output: what the person at the host reads
+	who     *who.Registry // who is connected, on every port
+	chat    *chat.Room    // the chat transcript
+	ask     *ask.Queue    // sessions waiting for the person at the host
 }
 
 var (
@@ -89,7 +99,7 @@ func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Serve
 			return acct.Name, err
 		},
 		Open: func(ctx context.Context, c sshd.Conn) (sshd.Handler, error) {
-			return h.open(name, c)
+			return h.open(ctx, name, c)
 		},
 		HandshakeTimeout: lim.HandshakeTimeout.Std(),
 		IdleTimeout:      lim.IdleTimeout.Std(),
@@ -100,32 +110,23 @@ func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Serve
 }
 
 // open decides, from the account's privileges as they are now, what the connection may do.
-func (h *host) open(name config.Service, c sshd.Conn) (sshd.Handler, error) {
+// A privilege set to ask holds the connection until the person at the host answers.
+func (h *host) open(ctx context.Context, name config.Service, c sshd.Conn) (sshd.Handler, error) {
 	acct, err := h.store.Get(c.Account)
 	if err != nil {
 		return nil, fmt.Errorf("read account: %w", err)
 	}
 	remote := c.Remote.String()
-	decide := func(p auth.Privilege) bool {
-		m := acct.Mode(p)
-		outcome, reason := events.OutcomeOK, ""
-		if m != auth.Allow {
-			outcome = events.OutcomeDenied
-			reason = "privilege is " + m.String()
-			if m == auth.Ask {
-				reason = "privilege is ask, which is deny until the host can ask"
-			}
-		}
-		h.record(events.Record{Kind: events.KindDecision, Outcome: outcome, Account: acct.Name,
-			Service: string(name), Remote: remote, Session: c.ID, Privilege: string(p), Reason: reason})
-		return m == auth.Allow
-	}
+	decide := func(p auth.Privilege) bool { return h.allowed(ctx, acct, p, string(name), remote, c.ID) }
 	started := time.Now()
+	var leave func()
 	start := func() {
 		h.record(events.Record{Kind: events.KindSessionStart, Account: acct.Name, Service: string(name),
 			Remote: remote, Session: c.ID, Method: c.Method})
+		leave = h.join(acct.Name, remote, string(name), c.Disconnect)
 	}
 	end := func() {
+		leave()
 		h.record(events.Record{Kind: events.KindSessionEnd, Account: acct.Name, Service: string(name),
 			Remote: remote, Session: c.ID, DurationMS: time.Since(started).Milliseconds()})
 	}
@@ -138,18 +139,24 @@ func (h *host) open(name config.Service, c sshd.Conn) (sshd.Handler, error) {
 		start()
 		return &sendHandler{acct: acct.Name, s: h.inbox.Session(acct.Name, remote, onDone), end: end}, nil
 	case config.Exchange:
-		access := files.Access{
-			Read:   acct.Mode(auth.PrivExchangeRead) == auth.Allow,
-			Write:  acct.Mode(auth.PrivExchangeWrite) == auth.Allow,
-			Delete: acct.Mode(auth.PrivExchangeDelete) == auth.Allow,
+		// Each part of the folder's use is its own privilege; asking holds the connection
+		// once per privilege set to ask, read first.
+		var access files.Access
+		for _, p := range []struct {
+			priv auth.Privilege
+			to   *bool
+		}{{auth.PrivExchangeRead, &access.Read}, {auth.PrivExchangeWrite, &access.Write}, {auth.PrivExchangeDelete, &access.Delete}} {
+			if acct.Mode(p.priv) != auth.Deny {
+				*p.to = decide(p.priv)
+			}
 		}
 		if !access.Read && !access.Write && !access.Delete {
-			decide(auth.PrivExchangeRead)
+			if acct.Mode(auth.PrivExchangeRead) == auth.Deny && acct.Mode(auth.PrivExchangeWrite) == auth.Deny &&
+				acct.Mode(auth.PrivExchangeDelete) == auth.Deny {
+				decide(auth.PrivExchangeRead) // logs the refusal
+			}
 			return nil, &sshd.RefusedError{Message: "account " + acct.Name + " may not use the exchange folder of this host"}
 		}
-		h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeOK, Account: acct.Name,
-			Service: string(name), Remote: remote, Session: c.ID, Privilege: "exchange",
-			Reason: fmt.Sprintf("read %v, write %v, delete %v", access.Read, access.Write, access.Delete)})
 		start()
 		return &exchangeHandler{acct: acct.Name, s: h.exchange.Session(acct.Name, remote, access, onDone), end: end}, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/buktu/buktu/internal/rfb/wire"
 )
@@ -59,6 +60,12 @@ func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPor
 		conn, access, err = s.vencrypt(ctx, conn, remote)
 	case wire.SecurityVNCAuth:
 		access, err = s.vncAuth(conn)
+	}
+	if err == nil && s.Approve != nil && invited == nil {
+		// The viewer has proved who it is: it may wait for the person at the host.
+		c.SetDeadline(time.Time{})
+		access, err = s.Approve(ctx, access, remote)
+		c.SetDeadline(time.Now().Add(or(s.HandshakeTimeout, 30*time.Second)))
 	}
 	if err != nil {
 		reason := "authentication failed"

@@ -38,6 +38,9 @@ type Display interface {
 type Access struct {
 	Account string
 	Input   bool // keyboard, mouse and clipboard; false means view only
+	// Tracked means whoever handed the session over (the console's WebSocket) logs it and
+	// lists it among who is connected: OnSession does not hear of it.
+	Tracked bool
 }
 
 // ErrDenied refuses a login; the session shows the client Reason.
@@ -55,6 +58,10 @@ type Server struct {
 	Name string
 	// Authenticate checks an account and password (from VeNCrypt Plain inside TLS).
 	Authenticate func(ctx context.Context, user, password string, remote netip.AddrPort) (Access, error)
+	// Approve, when set, is asked after a viewer authenticated and before it is told so: it
+	// may wait (the person at the host is asked), with the handshake's deadline lifted, and
+	// returns the access to grant or a *DeniedError.
+	Approve func(ctx context.Context, a Access, remote netip.AddrPort) (Access, error)
 	// LegacyPassword, when set, enables VNC authentication (DES, for old clients) with the
 	// password it returns and the access it grants.
 	LegacyPassword func() (string, Access)
@@ -70,7 +77,8 @@ type Server struct {
 	MaxCutText       int           // default 1 MiB
 	MaxConnsPerAddr  int           // default 8
 
-	mu       sync.Mutex // guards perIP and sessions
+	mu       sync.Mutex // guards perIP, sessions and ids
+	ids      uint64
 	perIP    map[netip.Addr]int
 	sessions map[*session]struct{}
 	cache    encodeCache
@@ -91,11 +99,14 @@ func (s *Server) Broadcast(text string) {
 
 // SessionInfo describes a viewer's session, for the activity log.
 type SessionInfo struct {
+	ID      uint64 // unique among the Server's sessions
 	Account string
 	Remote  string
 	Input   bool
 	Started time.Time
 	Reason  string // why it ended
+	// Disconnect ends the session (who is connected, an admin's button).
+	Disconnect func()
 }
 
 func (s *Server) log() *slog.Logger {
@@ -172,8 +183,13 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, invited *Access) {
 	if s.ViewOnly {
 		access.Input = false
 	}
-	info := SessionInfo{Account: access.Account, Remote: c.RemoteAddr().String(), Input: access.Input, Started: time.Now()}
-	if s.OnSession != nil {
+	s.mu.Lock()
+	s.ids++
+	id := s.ids
+	s.mu.Unlock()
+	info := SessionInfo{ID: id, Account: access.Account, Remote: c.RemoteAddr().String(), Input: access.Input,
+		Started: time.Now(), Disconnect: func() { c.Close() }}
+	if s.OnSession != nil && !access.Tracked {
 		s.OnSession(info, false)
 	}
 	s.cache.useJPEG(s.JPEG)
@@ -193,7 +209,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, invited *Access) {
 		info.Reason = err.Error()
 		log.Info("viewer session ended", "err", err)
 	}
-	if s.OnSession != nil {
+	if s.OnSession != nil && !access.Tracked {
 		s.OnSession(info, true)
 	}
 }

@@ -103,7 +103,8 @@ func (s *Server) serveConn(ctx context.Context, sc *serverConn) {
 	defer conn.Close()
 	sc.nc.SetDeadline(time.Time{})
 	c := Conn{ID: newID(), Account: conn.Permissions.Extensions[extAccount],
-		Method: conn.Permissions.Extensions[extMethod], Remote: remoteAddr(sc.nc)}
+		Method: conn.Permissions.Extensions[extMethod], Remote: remoteAddr(sc.nc),
+		Disconnect: func() { conn.Close() }}
 	h, err := s.Open(ctx, c)
 	if err != nil {
 		log.Info("session refused", "account", c.Account, "err", err)

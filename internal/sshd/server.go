@@ -26,6 +26,8 @@ type Conn struct {
 	Account string
 	Method  string // "password", "publickey" or "none"
 	Remote  netip.AddrPort
+	// Disconnect closes the connection (who is connected, an admin's button).
+	Disconnect func()
 }
 
 // Handler serves one authenticated connection.
