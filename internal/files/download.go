@@ -20,6 +20,7 @@ type Download struct {
 	done    func(Transfer)
 	t       Transfer
 	hashed  bool
+	known   string // the file's SHA-256 from the cache, when it was there at Open
 
 	once sync.Once
 }
@@ -40,7 +41,9 @@ func (d *Download) Close() error {
 		if !d.hashed {
 			n, sum := d.tr.stop()
 			d.t.Size = n
-			if n == d.size {
+			if n == d.size && d.known != "" {
+				d.t.SHA256, d.t.Complete = d.known, true
+			} else if n == d.size {
 				h, err := restoreHash(sum)
 				if err == nil {
 					d.t.SHA256 = fmtSum(h.Sum(nil))

@@ -175,3 +175,44 @@ func TestExchangeSHA256SeesChanges(t *testing.T) {
 		t.Errorf("SHA256(f) after a change = %s, %v; want %x", sum, err, want)
 	}
 }
+
+// TestExchangeDownloadKnownSum serves a file whose sum the folder remembers without hashing it
+// again: a whole download is logged complete with that sum, a partial one is not, and a file
+// changed since gets its new sum.
+func TestExchangeDownloadKnownSum(t *testing.T) {
+	x, dir, _ := newExchange(t)
+	var got []Transfer
+	s := x.Session("admin", "", Access{true, true, true}, func(tr Transfer) { got = append(got, tr) })
+	if err := write(t, s, "f", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Open("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.tr.countOnly {
+		t.Error("a file uploaded a moment ago is hashed again when served")
+	}
+	d.ReadAt(make([]byte, 2), 0)
+	d.Close()
+	if last := got[len(got)-1]; last.Complete || last.SHA256 != "" {
+		t.Errorf("a download of 2 of 5 bytes = %+v; want it incomplete, with no sum", last)
+	}
+	if _, err := read(t, s, "f"); err != nil {
+		t.Fatal(err)
+	}
+	const helloSHA = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	if last := got[len(got)-1]; !last.Complete || last.SHA256 != helloSHA {
+		t.Errorf("a whole download of a known file = %+v; want complete with %s", last, helloSHA)
+	}
+	later := time.Now().Add(time.Hour)
+	os.WriteFile(filepath.Join(dir, "f"), []byte("jello"), 0o644)
+	os.Chtimes(filepath.Join(dir, "f"), later, later)
+	if _, err := read(t, s, "f"); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256([]byte("jello"))
+	if last := got[len(got)-1]; !last.Complete || last.SHA256 != hex.EncodeToString(want[:]) {
+		t.Errorf("a download of a file changed since = %+v; want complete with %x", last, want)
+	}
+}

@@ -38,6 +38,7 @@ type tracker struct {
 	started    bool // the hashing goroutine runs
 	wake       chan struct{}
 	done       chan struct{}
+	countOnly  bool // record what is finished, hash nothing: the sum is known already
 	checkpoint func(hashed int64, state []byte) // called by the hashing goroutine, may be nil
 	every      int64                            // bytes between checkpoints
 	lastCP     int64
@@ -63,7 +64,7 @@ func (t *tracker) start() {
 }
 
 func (t *tracker) startLocked() {
-	if !t.started && t.contiguous-t.hashed >= lazyStart {
+	if !t.countOnly && !t.started && t.contiguous-t.hashed >= lazyStart {
 		t.started = true
 		go t.run()
 	}
@@ -176,6 +177,10 @@ func (t *tracker) finish() (int64, []byte, error) {
 // hash got with the hash state there.
 func (t *tracker) stop() (int64, []byte) {
 	t.mu.Lock()
+	if t.countOnly {
+		defer t.mu.Unlock()
+		return t.contiguous, nil
+	}
 	t.closing = true // and not fill: the state must describe a prefix with no holes
 	started := t.started
 	t.started = true
