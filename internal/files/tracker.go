@@ -38,7 +38,7 @@ type tracker struct {
 	started    bool // the hashing goroutine runs
 	wake       chan struct{}
 	done       chan struct{}
-	countOnly  bool // record what is finished, hash nothing: the sum is known already
+	countOnly  bool                             // record what is finished, hash nothing: the sum is known already
 	checkpoint func(hashed int64, state []byte) // called by the hashing goroutine, may be nil
 	every      int64                            // bytes between checkpoints
 	lastCP     int64
