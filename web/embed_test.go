@@ -20,11 +20,13 @@ var contractIDs = []string{
 	"send-result", "exchange-path", "exchange-list", "exchange-upload", "exchange-mkdir",
 	"chat-log", "chat-input", "chat-send", "who-list", "notify-button", "notify-status",
 	"approvals-list", "invite-address", "invite-password", "invite-submit", "waiting", "error",
+	"accounts-panel", "accounts-list", "account-new-name", "account-new-password", "account-add",
+	"accounts-admin-password",
 }
 
 func TestBuiltFiles(t *testing.T) {
 	if !Built() {
-		t.Skip("the console is not built into this binary: scripts/build-web.sh builds it")
+		t.Fatal("the console is not built into this binary: make web (scripts/build-web.sh) builds it")
 	}
 	tests := []struct {
 		name     string
@@ -59,7 +61,7 @@ func TestBuiltFiles(t *testing.T) {
 // file: the browser tests would test yesterday's page. build.mjs writes the same sum.
 func TestBuildIsCurrent(t *testing.T) {
 	if !Built() {
-		t.Skip("the console is not built into this binary: scripts/build-web.sh builds it")
+		t.Fatal("the console is not built into this binary: make web (scripts/build-web.sh) builds it")
 	}
 	built, err := fs.ReadFile(Assets(), "source.sha256")
 	if err != nil {

@@ -45,6 +45,7 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 				d.scr.ReleaseAll() // a key held down when the browser went away goes up
 			}
 		},
+		Accounts: h.store,
 		Inbox:    h.inbox,
 		Exchange: h.exchange,
 		OnTransfer: func(account, remote string, t files.Transfer) {

@@ -73,8 +73,12 @@ type Server struct {
 	Invite func(ctx context.Context, address string, control bool) error
 	Host   func() HostInfo
 	Log    func(account, service string, limit int) ([]events.Record, error)
-	// Record writes the activity log: console and screen sessions, privilege decisions.
+	// Record writes the activity log: console and screen sessions, privilege decisions,
+	// account changes.
 	Record func(events.Record)
+	// Accounts are the host's accounts, which admins manage from the Control port's console
+	// with the admin password; nil leaves account management out.
+	Accounts AccountStore
 	// SessionTTL ends a session after this long (default 12 h), IdleTTL after this long
 	// without a request (default 30 min).
 	SessionTTL, IdleTTL time.Duration
@@ -147,6 +151,11 @@ func (s *Server) init() {
 	mux.HandleFunc("POST /api/v1/approvals/{id}", s.authed(s.decide))
 	mux.HandleFunc("POST /api/v1/invite", s.authed(s.invite))
 	mux.HandleFunc("GET /api/v1/log", s.authed(s.activity))
+	mux.HandleFunc("GET /api/v1/accounts", s.authed(s.listAccounts))
+	mux.HandleFunc("POST /api/v1/accounts", s.authed(s.addAccount))
+	mux.HandleFunc("DELETE /api/v1/accounts/{name}", s.authed(s.removeAccount))
+	mux.HandleFunc("POST /api/v1/accounts/{name}/password", s.authed(s.setAccountPassword))
+	mux.HandleFunc("POST /api/v1/accounts/{name}/privileges", s.authed(s.setAccountPrivileges))
 
 	mux.HandleFunc("POST /api/v1/send", s.authed(s.send))
 	mux.HandleFunc("GET /api/v1/exchange/list", s.authed(s.list))

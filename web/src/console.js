@@ -8,7 +8,7 @@ import { SendPanel } from './send.js';
 import { ExchangePanel } from './exchange.js';
 import { ChatPanel } from './chat.js';
 import { PeoplePanel } from './people.js';
-import { ApprovalsPanel, InvitePanel } from './admin.js';
+import { AccountsPanel, ApprovalsPanel, InvitePanel } from './admin.js';
 
 const troubleText = 'lost touch with the host: trying again…';
 
@@ -28,6 +28,7 @@ class Console {
     this.people = new PeoplePanel(this.api, this.errors);
     this.approvals = new ApprovalsPanel(this.api, this.errors);
     this.invite = new InvitePanel(this.api, this.errors);
+    this.accounts = new AccountsPanel(this.api, this.errors);
     this.live = null; // {session, controller} while logged in
 
     this.loginForm.addEventListener('submit', (e) => {
@@ -133,7 +134,7 @@ class Console {
 
   panels() {
     return [this.screen, this.send, this.exchange, this.chat, this.people, this.approvals,
-      this.invite];
+      this.invite, this.accounts];
   }
 
   showLogin(message) {
