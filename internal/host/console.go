@@ -41,9 +41,6 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 		Screen: func(ctx context.Context, c net.Conn, account string, input bool) {
 			// The console logs this session and lists it among who is connected itself.
 			rs.ServeInvited(ctx, c, rfb.Access{Account: account, Input: input, Tracked: true})
-			if input {
-				d.scr.ReleaseAll() // a key held down when the browser went away goes up
-			}
 		},
 		Accounts: h.store,
 		Inbox:    h.inbox,

@@ -128,9 +128,8 @@ func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity)
 				l()
 				delete(leave, si.ID)
 			}
-			if si.Input {
-				d.scr.ReleaseAll()
-			}
+			// What the viewer held down went up when its session ended (rfb), and only
+			// that: another viewer may be holding Shift.
 		},
 	}
 	if pw := h.cfg.Screen.VNCPassword; pw != "" {

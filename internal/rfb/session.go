@@ -36,6 +36,56 @@ type session struct {
 
 	zrleStarted bool   // the connection's ZRLE zlib stream has its header (writer only)
 	cursorSent  uint32 // serial of the cursor shape the viewer has (writer only)
+
+	held held // what this viewer holds down on the host (reader only, then run)
+}
+
+// held is what one viewer has pressed and not released: when it leaves, those go up, and
+// nothing another viewer holds.
+type held struct {
+	keys    map[uint32]bool   // keysyms
+	codes   map[uint32]uint32 // QEMU key numbers
+	buttons uint8
+	x, y    int
+}
+
+func (h *held) key(keysym uint32, down bool) {
+	if h.keys == nil {
+		h.keys = map[uint32]bool{}
+	}
+	if down {
+		h.keys[keysym] = true
+	} else {
+		delete(h.keys, keysym)
+	}
+}
+
+func (h *held) code(code uint32, down bool) {
+	if h.codes == nil {
+		h.codes = map[uint32]uint32{}
+	}
+	if down {
+		h.codes[code] = code
+	} else {
+		delete(h.codes, code)
+	}
+}
+
+// release lets go of what the viewer held.
+func (ss *session) release() {
+	d := ss.s.Display
+	if sc, ok := d.(scancoder); ok {
+		for code := range ss.held.codes {
+			sc.KeyScancode(code, false)
+		}
+	}
+	for keysym := range ss.held.keys {
+		d.Key(keysym, false)
+	}
+	if ss.held.buttons != 0 {
+		d.Pointer(0, ss.held.x, ss.held.y)
+	}
+	ss.held = held{}
 }
 
 // prefs is what the viewer asked for with SetPixelFormat and SetEncodings.
@@ -84,6 +134,7 @@ func (ss *session) run(ctx context.Context) error {
 	werr := ss.write(ctx)
 	ss.conn.Close()
 	rerr := <-readErr
+	ss.release() // the reader has ended: held is ours now
 	if rerr != nil {
 		return rerr
 	}
@@ -152,19 +203,23 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.signal()
 	case wire.KeyEvent:
 		if input() {
+			ss.held.key(m.Keysym, m.Down)
 			return ignoreDisplay(ss.s.Display.Key(m.Keysym, m.Down), ss.log)
 		}
 	case wire.QEMUKeyEvent:
 		if input() {
 			if sc, ok := ss.s.Display.(scancoder); ok && m.Keycode != 0 {
 				if err := sc.KeyScancode(m.Keycode, m.Down); err == nil {
+					ss.held.code(m.Keycode, m.Down)
 					return nil
 				}
 			}
+			ss.held.key(m.Keysym, m.Down)
 			return ignoreDisplay(ss.s.Display.Key(m.Keysym, m.Down), ss.log)
 		}
 	case wire.PointerEvent:
 		if input() {
+			ss.held.buttons, ss.held.x, ss.held.y = m.Buttons, int(m.X), int(m.Y)
 			return ignoreDisplay(ss.s.Display.Pointer(m.Buttons, int(m.X), int(m.Y)), ss.log)
 		}
 	case wire.ClientCutText:
@@ -203,6 +258,9 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 				b := wire.FramebufferUpdate{Rects: 1}.Append(nil)
 				b = wire.RectHeader{X: uint16(wire.ResizeByThisClient), Y: uint16(wire.ResizeProhibited), Width: uint16(f.W), Height: uint16(f.H), Encoding: wire.EncodingExtendedDesktopSize}.Append(b)
 				b = wire.AppendExtendedDesktopSize(b, []wire.Screen{{Width: uint16(f.W), Height: uint16(f.H)}})
+				if r, ok := ss.s.Display.(releaser); ok {
+					r.Release(f)
+				}
 				ss.send(b)
 			}
 		}
@@ -388,19 +446,27 @@ func (ss *session) write(ctx context.Context) error {
 		if from == 0 || resized {
 			region = frame.RegionOf(f.Bounds())
 		}
-		err = ss.update(f, region, from, seq, p, resized)
-		if r, ok := ss.s.Display.(releaser); ok {
-			r.Release(f)
-		}
-		if err != nil {
+		fw, fh := f.W, f.H
+		if err := ss.update(f, region, from, seq, p, resized); err != nil {
 			return err
 		}
-		since, w, h = seq, f.W, f.H
+		since, w, h = seq, fw, fh
 	}
 }
 
 // update sends one FramebufferUpdate of region of f.
+// The frame is released (the Display may reuse it) once encoded, before the bytes go out: a
+// slow viewer then holds bytes shared with every other viewer, not a frame of its own.
 func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64, p prefs, resized bool) error {
+	released := false
+	release := func() {
+		if r, ok := ss.s.Display.(releaser); ok && !released {
+			r.Release(f)
+		}
+		released = true
+	}
+	defer release()
+	w, h := f.W, f.H
 	params := encoding.Params{Encoding: p.encoding, Format: p.format, Quality: p.quality, Compress: p.compress}
 	var scroll *frame.Scroll
 	if sd, ok := ss.s.Display.(scroller); ok && p.copyRect && from != 0 && !resized {
@@ -409,6 +475,7 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 		}
 	}
 	body, n, err := ss.s.cache.encode(params, f, region, from, seq, scroll)
+	release()
 	if err != nil {
 		return err
 	}
@@ -426,11 +493,11 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 	if resized {
 		switch {
 		case p.extDesktop:
-			pseudo = wire.RectHeader{X: uint16(wire.ResizeByServer), Width: uint16(f.W), Height: uint16(f.H), Encoding: wire.EncodingExtendedDesktopSize}.Append(pseudo)
-			pseudo = wire.AppendExtendedDesktopSize(pseudo, []wire.Screen{{Width: uint16(f.W), Height: uint16(f.H)}})
+			pseudo = wire.RectHeader{X: uint16(wire.ResizeByServer), Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingExtendedDesktopSize}.Append(pseudo)
+			pseudo = wire.AppendExtendedDesktopSize(pseudo, []wire.Screen{{Width: uint16(w), Height: uint16(h)}})
 			npseudo++
 		case p.desktopSize:
-			pseudo = wire.RectHeader{Width: uint16(f.W), Height: uint16(f.H), Encoding: wire.EncodingDesktopSize}.Append(pseudo)
+			pseudo = wire.RectHeader{Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingDesktopSize}.Append(pseudo)
 			npseudo++
 		default:
 			return errors.New("the screen changed size and the viewer cannot follow")

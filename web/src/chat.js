@@ -39,6 +39,9 @@ export class ChatPanel {
     this.input.disabled = !canChat;
     this.send.disabled = !canChat;
     this.input.placeholder = canChat ? 'Write to the person at the host' : 'Chat is not allowed for this account';
+    if (!canChat) {
+      return; // the host would refuse the transcript too: nothing to show, nothing to complain about
+    }
     try {
       const res = await this.api.get('/api/v1/chat', { signal: this.controller.signal });
       for (const m of res?.messages ?? []) {

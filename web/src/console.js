@@ -35,6 +35,8 @@ class Console {
       e.preventDefault();
       this.login();
     });
+    // The button stays off until this script runs: before, a submit would be the browser's.
+    this.loginSubmit.disabled = false;
     $('logout').addEventListener('click', () => this.logout());
   }
 

@@ -60,6 +60,14 @@ export class ExchangePanel {
     show(this.mkdirForm, this.canWrite);
     this.status.textContent = '';
     show(this.progress, false);
+    this.list.replaceChildren();
+    if (!may(session, 'exchange:read')) {
+      // Listing is refused without exchange:read: say so in the panel, not as an error.
+      this.status.textContent = this.canWrite
+        ? 'This account may upload here but not list the folder.'
+        : 'This account may not use the exchange folder.';
+      return;
+    }
     this.open('.');
   }
 
