@@ -30,7 +30,7 @@ func dataDir(flag string) (string, error) {
 // and with the screen services too.
 const (
 	fileHostMemoryLimit   = 40 << 20
-	screenHostMemoryLimit = 160 << 20
+	screenHostMemoryLimit = 112 << 20
 )
 
 func (e *env) serveCmd() *cobra.Command {

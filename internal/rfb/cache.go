@@ -28,11 +28,27 @@ type encodeCache struct {
 	bytes    int // the bodies of the finished entries in entries
 }
 
+// cacheKey names what an update holds, not whom it is for: viewers that last saw different
+// frames but need the same region of the same frame (everything, under a video) share it.
 type cacheKey struct {
-	p        encoding.Params
-	from, to uint64
-	w, h     int
-	copyRect bool // the update starts with a CopyRect of a scroll
+	p      encoding.Params
+	to     uint64
+	w, h   int
+	region string       // the rectangles, as regionKey writes them
+	scroll frame.Scroll // the CopyRect the update starts with; zero for none
+}
+
+// regionKey writes g's rectangles as a string, to compare regions in a map key.
+func regionKey(g frame.Region) string {
+	rs := g.Rects()
+	b := make([]byte, 0, 16*len(rs))
+	for _, r := range rs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(r.X))
+		b = binary.LittleEndian.AppendUint32(b, uint32(r.Y))
+		b = binary.LittleEndian.AppendUint32(b, uint32(r.W))
+		b = binary.LittleEndian.AppendUint32(b, uint32(r.H))
+	}
+	return string(b)
 }
 
 type cacheEntry struct {
@@ -58,11 +74,14 @@ func (c *encodeCache) useJPEG(j encoding.JPEGEncoder) {
 }
 
 // encode returns the rectangles (headers and bodies) that draw region of f, the frame of
-// sequence number to, for viewers that last saw from, and how many there are.
+// sequence number to, and how many there are.
 // With scroll, the update starts with a CopyRect that moves the scrolled rows within the
 // viewer's copy of the screen, and the rest of the damage follows.
-func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Region, from, to uint64, scroll *frame.Scroll) ([]byte, int, error) {
-	key := cacheKey{p, from, to, f.W, f.H, scroll != nil}
+func (c *encodeCache) encode(p encoding.Params, f *frame.Frame, region frame.Region, to uint64, scroll *frame.Scroll) ([]byte, int, error) {
+	key := cacheKey{p: p, to: to, w: f.W, h: f.H, region: regionKey(region)}
+	if scroll != nil {
+		key.scroll = *scroll
+	}
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[cacheKey]*cacheEntry{}

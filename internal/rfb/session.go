@@ -474,7 +474,7 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 			scroll = &sc
 		}
 	}
-	body, n, err := ss.s.cache.encode(params, f, region, from, seq, scroll)
+	body, n, err := ss.s.cache.encode(params, f, region, seq, scroll)
 	release()
 	if err != nil {
 		return err
