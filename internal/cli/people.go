@@ -126,7 +126,8 @@ func (e *env) notifyCmd() *cobra.Command {
 		Use:   "notify [USER@]HOST[:PORT]",
 		Short: "Wait until the person at a host is back at the keyboard",
 		Long: `Timbuktu's Notify: wait until someone uses the host's own keyboard or mouse (what viewers
-type does not count), then say so and exit 0. Needs the chat privilege.`,
+type does not count), then say so and exit 0. Needs the chat privilege. A host set to ask
+first (console.notify = "ask") lets its user decline: then it says so and exits 1.`,
 		Example: "  buktu notify alice@example.com && buktu chat alice@example.com \"got a minute?\"",
 		Args:    cobra.ExactArgs(1),
 	}
@@ -147,6 +148,9 @@ type does not count), then say so and exit 0. Needs the chat privilege.`,
 		fmt.Fprintf(e.stderr, "buktu: waiting for the person at %s…\n", args[0])
 		start := time.Now()
 		if err := cl.Notify(ctx); err != nil {
+			if errors.Is(err, console.ErrDeclined) {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
 			if ctx.Err() != nil && e.ctx.Err() == nil {
 				return fmt.Errorf("nobody used the host's keyboard or mouse within %v", *timeout)
 			}

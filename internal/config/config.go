@@ -55,6 +55,7 @@ type Console struct {
 	IdleTTL     Duration `toml:"idle_ttl"`
 	AskTimeout  Duration `toml:"ask_timeout"`
 	SniffWindow Duration `toml:"sniff_window"`
+	Notify      string   `toml:"notify"`
 }
 
 // Listen says where each service listens.
@@ -132,7 +133,7 @@ func Defaults() Config {
 		},
 		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
 		Console: Console{Enabled: true, SessionTTL: Duration(12 * time.Hour), IdleTTL: Duration(30 * time.Minute),
-			AskTimeout: Duration(time.Minute), SniffWindow: Duration(200 * time.Millisecond)},
+			AskTimeout: Duration(time.Minute), SniffWindow: Duration(200 * time.Millisecond), Notify: "auto"},
 		Log: Log{Format: "auto", Level: "info"},
 	}
 }
@@ -195,6 +196,9 @@ func (c *Config) Validate() error {
 		c.Console.AskTimeout.Std() < time.Second || c.Console.SniffWindow.Std() < 10*time.Millisecond ||
 		c.Console.SniffWindow.Std() > 5*time.Second {
 		return errors.New("console: session_ttl and idle_ttl must be 1m or more, ask_timeout 1s or more, sniff_window between 10ms and 5s")
+	}
+	if c.Console.Notify != "auto" && c.Console.Notify != "ask" {
+		return fmt.Errorf("console.notify %q: use auto or ask", c.Console.Notify)
 	}
 	switch c.Log.Format {
 	case "auto", "text", "json":

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -93,6 +94,10 @@ func (c *Client) Events(ctx context.Context, after uint64) ([]Event, uint64, err
 	return r.Events, r.Next, nil
 }
 
+// ErrDeclined is Notify's answer when the person at the host came back but, asked first
+// (console.notify = "ask"), chose not to say so.
+var ErrDeclined = errors.New("the person at the host is back, but would rather not be disturbed now")
+
 // Notify asks the host to say when its user is next active (keyboard or mouse), and waits
 // until it does or ctx ends.
 func (c *Client) Notify(ctx context.Context) error {
@@ -111,6 +116,9 @@ func (c *Client) Notify(ctx context.Context) error {
 		}
 		for _, ev := range evs {
 			if ev.Type == EventNotify {
+				if !ev.Approved {
+					return ErrDeclined
+				}
 				return nil
 			}
 		}

@@ -273,9 +273,17 @@ func TestNotify(t *testing.T) {
 		t.Fatalf("Notify() = %v before the notify event", err)
 	default:
 	}
-	p.emit(Event{Type: EventNotify, Text: "the person at the host is back"})
+	p.emit(Event{Type: EventNotify, Text: "the person at the host is back", Approved: true})
 	if err := <-done; err != nil {
 		t.Errorf("Notify() = %v", err)
+	}
+
+	// Asked first, the person at the host may decline: Notify says so.
+	go func() { done <- c.Notify(t.Context()) }()
+	<-p.notifyAsked
+	p.emit(Event{Type: EventNotify, Text: "the person at the host is back, but would rather not be disturbed now"})
+	if err := <-done; !errors.Is(err, ErrDeclined) {
+		t.Errorf("Notify() after a decline = %v; want ErrDeclined", err)
 	}
 }
 

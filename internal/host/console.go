@@ -51,7 +51,9 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 		Who:    h.who,
 		Chat:   h.chat,
 		Ask:    h.ask,
-		Notify: func(ctx context.Context) error { return waitForUser(ctx, d.conn) },
+		Notify: func(ctx context.Context, account, remote string) (bool, error) {
+			return h.notify(ctx, d, account, remote)
+		},
 		Invite: func(ctx context.Context, address string, control bool) error {
 			return h.invite(ctx, Request{Op: "invite", Addr: address, Control: control}, screens, wg)
 		},

@@ -43,13 +43,37 @@ func (h *host) allowed(ctx context.Context, acct auth.Account, p auth.Privilege,
 	return outcome == events.OutcomeOK
 }
 
+// notifyPrivilege names, in the approval queue, the question whether to tell someone that
+// the person at the host is back.
+const notifyPrivilege = "notify"
+
 // asked tells the person at the host that someone waits for an answer, on the host's output
 // and in its log (the console shows it too, from the queue).
 func (h *host) asked(r ask.Request) {
 	h.log.Info("approval requested", "id", r.ID, "account", r.Account, "privilege", r.Privilege,
 		"remote_addr", r.Remote, "service", r.Service)
-	fmt.Fprintf(h.out, "%s %s from %s asks for %s on %s: buktu approve %s, or buktu deny %s\n",
-		time.Now().Format("15:04:05"), r.Account, r.Remote, r.Privilege, r.Service, r.ID, r.ID)
+	what := "asks for " + r.Privilege + " on " + r.Service
+	if r.Privilege == notifyPrivilege {
+		what = "wants to know you are back"
+	}
+	fmt.Fprintf(h.out, "%s %s from %s %s: buktu approve %s, or buktu deny %s\n",
+		time.Now().Format("15:04:05"), r.Account, r.Remote, what, r.ID, r.ID)
+}
+
+// notify waits until the person at the host is back, then, with console.notify = "ask",
+// asks them whether to tell account; no answer in time means not to.
+func (h *host) notify(ctx context.Context, d *display, account, remote string) (bool, error) {
+	if err := waitForUser(ctx, d.conn); err != nil {
+		return false, err
+	}
+	if h.cfg.Console.Notify != "ask" {
+		return true, nil
+	}
+	ok, err := h.ask.Ask(ctx, ask.Request{Account: account, Privilege: notifyPrivilege, Remote: remote, Service: "console"})
+	if errors.Is(err, ask.ErrNoAnswer) {
+		return false, nil
+	}
+	return ok, err
 }
 
 // join registers a session in who is connected until the returned func is called.

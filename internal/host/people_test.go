@@ -3,6 +3,7 @@ package host_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,5 +210,50 @@ func TestChatWhoNotify(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("buktu notify never noticed the host's mouse move")
+	}
+}
+
+// TestNotifyAsksFirst: with console.notify = "ask", the person at the host, back at the
+// keyboard, is asked whether to say so; declining makes buktu notify say so and fail.
+func TestNotifyAsksFirst(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "xdotool")
+	d := startDisplay(t, 320, 240)
+	h := startScreenHostOn(t, d, "[console]\nnotify = \"ask\"\n")
+	env := testenv.ClientEnv(t, h.AdminPassword)
+	ctx, cancel := context.WithTimeout(t.Context(), screenWait)
+	defer cancel()
+	notified := make(chan string, 1)
+	go func() {
+		out, errOut, code := h.Buktu(t, "", env, "notify", "admin@"+h.Control, "--timeout", "1m")
+		notified <- fmt.Sprintf("exit %d: %s%s", code, out, errOut)
+	}()
+	pollUntil(t, "buktu notify to be waiting", func() bool {
+		for _, r := range h.Records(t, "--account", "admin") {
+			if r.Kind == events.KindSessionStart && r.Service == "console" {
+				return true
+			}
+		}
+		return false
+	})
+	xdo := exec.CommandContext(ctx, "xdotool", "mousemove", "20", "20")
+	xdo.Env = append(os.Environ(), "DISPLAY="+d.Display(), "XAUTHORITY="+d.Authority())
+	if out, err := xdo.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool: %v\n%s", err, out)
+	}
+	id := waitingID(t, h, "admin")
+	if !strings.Contains(h.Stdout(), "wants to know you are back") {
+		t.Errorf("the host's output never asked its user:\n%s", h.Stdout())
+	}
+	if _, _, code := h.Buktu(t, "", nil, "deny", id, "--data", h.DataDir); code != 0 {
+		t.Fatalf("buktu deny %s: exit %d", id, code)
+	}
+	select {
+	case out := <-notified:
+		if !strings.HasPrefix(out, "exit 1") || !strings.Contains(out, "would rather not be disturbed") {
+			t.Errorf("buktu notify after a decline: %s; want exit 1 saying so", out)
+		}
+	case <-ctx.Done():
+		t.Fatal("buktu notify never heard the answer")
 	}
 }

@@ -12,8 +12,12 @@ import (
 	"github.com/buktu/buktu/internal/who"
 )
 
-// notifyText is what a notify event says to the person who asked.
-const notifyText = "the person at the host is back"
+// notifyText is what a notify event says to the person who asked; declinedText when the
+// person at the host, asked first, said not to tell.
+const (
+	notifyText   = "the person at the host is back"
+	declinedText = "the person at the host is back, but would rather not be disturbed now"
+)
 
 var errUnavailable = &apiError{http.StatusNotFound, "not available on this host"}
 
@@ -108,12 +112,16 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request, c caller) {
 	if start {
 		sess := c.session
 		s.wg.Go(func() {
-			err := s.Notify(sess.ctx)
+			told, err := s.Notify(sess.ctx, sess.account, sess.remote)
 			s.mu.Lock()
 			sess.notifying = false
 			s.mu.Unlock()
 			if err == nil {
-				s.feed.add(event{Type: "notify", Text: notifyText, to: sess})
+				text := notifyText
+				if !told {
+					text = declinedText
+				}
+				s.feed.add(event{Type: "notify", Text: text, Approved: &told, to: sess})
 			}
 		})
 	}

@@ -202,31 +202,45 @@ func TestSessionEndStopsPoll(t *testing.T) {
 }
 
 func TestNotify(t *testing.T) {
-	back := make(chan struct{})
-	h := startHost(t, func(s *Server) {
-		s.Notify = func(ctx context.Context) error {
-			select {
-			case <-back:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+	for _, tt := range []struct {
+		name string
+		told bool
+		want string
+	}{{"told", true, notifyText}, {"declined", false, declinedText}} {
+		t.Run(tt.name, func(t *testing.T) {
+			back := make(chan struct{})
+			var asker string
+			h := startHost(t, func(s *Server) {
+				s.Notify = func(ctx context.Context, account, remote string) (bool, error) {
+					asker = account
+					select {
+					case <-back:
+						return tt.told, nil
+					case <-ctx.Done():
+						return false, ctx.Err()
+					}
+				}
+			})
+			ann, admin := h.client(t), h.client(t)
+			ann.login("ann")
+			admin.login("admin")
+			start := ann.poll(0)
+			if got := ann.status("POST", "/api/v1/notify", nil); got != 202 {
+				t.Fatalf("POST /api/v1/notify = %d; want 202", got)
 			}
-		}
-	})
-	ann, admin := h.client(t), h.client(t)
-	ann.login("ann")
-	admin.login("admin")
-	start := ann.poll(0)
-	if got := ann.status("POST", "/api/v1/notify", nil); got != 202 {
-		t.Fatalf("POST /api/v1/notify = %d; want 202", got)
-	}
-	close(back)
-	r := ann.poll(start.Next)
-	if len(r.Events) != 1 || r.Events[0].Type != "notify" || r.Events[0].Text != notifyText {
-		t.Fatalf("ann's poll after the host's user came back = %+v; want one notify event", r)
-	}
-	if got := admin.quiet(start.Next); len(got) != 0 {
-		t.Errorf("admin got %+v; want nothing: the notify was ann's", got)
+			close(back)
+			r := ann.poll(start.Next)
+			if len(r.Events) != 1 || r.Events[0].Type != "notify" || r.Events[0].Text != tt.want ||
+				r.Events[0].Approved == nil || *r.Events[0].Approved != tt.told {
+				t.Fatalf("ann's poll after the host's user came back = %+v; want one notify event saying %q", r, tt.want)
+			}
+			if asker != "ann" {
+				t.Errorf("Notify was called for %q; want ann", asker)
+			}
+			if got := admin.quiet(start.Next); len(got) != 0 {
+				t.Errorf("admin got %+v; want nothing: the notify was ann's", got)
+			}
+		})
 	}
 }
 

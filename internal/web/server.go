@@ -67,8 +67,10 @@ type Server struct {
 	Who        *who.Registry
 	Chat       *chat.Room
 	Ask        *ask.Queue
-	// Notify blocks until the person at the host is active again, or ctx ends.
-	Notify func(ctx context.Context) error
+	// Notify blocks until the person at the host is active again, or ctx ends, and says
+	// whether they agreed to let account (at remote) know: the host may answer for them
+	// or ask them first.
+	Notify func(ctx context.Context, account, remote string) (told bool, err error)
 	// Invite connects out to a viewer listening at address.
 	Invite func(ctx context.Context, address string, control bool) error
 	Host   func() HostInfo
