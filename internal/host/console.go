@@ -48,9 +48,9 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 		OnTransfer: func(account, remote string, t files.Transfer) {
 			h.transferred("console", t)
 		},
-		Who:    h.who,
-		Chat:   h.chat,
-		Ask:    h.ask,
+		Who:  h.who,
+		Chat: h.chat,
+		Ask:  h.ask,
 		Notify: func(ctx context.Context, account, remote string) (bool, error) {
 			return h.notify(ctx, d, account, remote)
 		},
