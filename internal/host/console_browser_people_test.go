@@ -146,18 +146,18 @@ func (sc *consoleScene) testCSRF(t *testing.T) {
 	}
 	var session *network.Cookie
 	for _, c := range res.Cookies {
-		if c.Name == "buktu_session" {
+		if c.Name == "buktu_control" {
 			session = c
 		}
 	}
 	if session == nil {
-		t.Fatalf("the browser holds no buktu_session cookie after the login: %+v", res.Cookies)
+		t.Fatalf("the browser holds no buktu_control cookie after the login: %+v", res.Cookies)
 	}
 	if !session.HTTPOnly || !session.Secure || session.SameSite != network.CookieSameSiteStrict || session.Path != "/" {
-		t.Errorf("buktu_session: HttpOnly %v, Secure %v, SameSite %q, Path %q; want HttpOnly, Secure, Strict, /",
+		t.Errorf("buktu_control: HttpOnly %v, Secure %v, SameSite %q, Path %q; want HttpOnly, Secure, Strict, /",
 			session.HTTPOnly, session.Secure, session.SameSite, session.Path)
 	}
-	if got := eval[string](tb, "document.cookie"); strings.Contains(got, "buktu_session") {
+	if got := eval[string](tb, "document.cookie"); strings.Contains(got, "buktu_control") {
 		t.Errorf("the page's script can read the session cookie: %q", got)
 	}
 

@@ -17,9 +17,10 @@ import (
 	"github.com/buktu/buktu/internal/who"
 )
 
-// cookieName is the session cookie. Cookies do not tell ports apart, so a browser logged in
-// on both screen ports of one host keeps only the newer login.
-const cookieName = "buktu_session"
+// cookieName is the session cookie: buktu_control or buktu_observe. Cookies do not tell
+// ports apart, so with one name a browser logged in on both screen ports of a host would
+// keep only the newer login.
+func (s *Server) cookieName() string { return "buktu_" + s.service() }
 
 // maxSessions bounds the console sessions a port holds at once: each costs memory until it
 // expires, and only a valid password makes one.
@@ -170,7 +171,7 @@ func (s *Server) expire(c *session) {
 
 // lookup returns the live session of r's cookie, or nil, and counts r as activity.
 func (s *Server) lookup(r *http.Request) *session {
-	for _, ck := range r.CookiesNamed(cookieName) {
+	for _, ck := range r.CookiesNamed(s.cookieName()) {
 		key := sessionKey(sha256.Sum256([]byte(ck.Value)))
 		now := time.Now()
 		s.mu.Lock()
@@ -276,7 +277,7 @@ func (s *Server) reply(c caller) sessionReply {
 }
 
 func (s *Server) cookie(tok string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: cookieName, Value: tok, Path: "/", MaxAge: maxAge, Secure: true,
+	return &http.Cookie{Name: s.cookieName(), Value: tok, Path: "/", MaxAge: maxAge, Secure: true,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode}
 }
 

@@ -80,9 +80,9 @@ func TestCookieFlags(t *testing.T) {
 		t.Fatalf("login set cookies %v; want one", cookies)
 	}
 	ck := cookies[0]
-	if ck.Name != "buktu_session" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode ||
+	if ck.Name != "buktu_control" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode ||
 		ck.Path != "/" || ck.MaxAge != 7200 || len(ck.Value) != 43 {
-		t.Errorf("session cookie = %+v; want buktu_session, Secure, HttpOnly, SameSite=Strict, Path=/, Max-Age=7200, 32 bytes base64url", ck)
+		t.Errorf("session cookie = %+v; want buktu_control, Secure, HttpOnly, SameSite=Strict, Path=/, Max-Age=7200, 32 bytes base64url", ck)
 	}
 }
 
@@ -220,5 +220,16 @@ func TestHeadersAndPages(t *testing.T) {
 				t.Errorf("GET %s Cache-Control = %q; want no-store %v", tt.path, hd.Get("Cache-Control"), tt.wantNoStor)
 			}
 		})
+	}
+}
+
+// TestCookiePerPort: cookies do not tell ports apart, so each console port has its own
+// cookie name, and a browser logged in on both keeps both sessions.
+func TestCookiePerPort(t *testing.T) {
+	h := startHost(t, func(s *Server) { s.Service = ServiceObserve })
+	c := h.client(t)
+	resp, _ := c.call("POST", "/api/v1/login", loginRequest{"ann", "ann-pw"})
+	if cs := resp.Cookies(); len(cs) != 1 || cs[0].Name != "buktu_observe" {
+		t.Errorf("login on the Observe console set cookies %v; want one named buktu_observe", cs)
 	}
 }
