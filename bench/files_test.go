@@ -148,7 +148,7 @@ func writeTable(w io.Writer, bed *bed, outs []outcome) {
 	fmt.Fprintf(w, "Host peak RSS is the buktu host's VmHWM (reset before each run) and VmRSS sampled every 50 ms; ")
 	fmt.Fprintf(w, "sshd's is the summed PSS of its process tree (per-connection processes, rsync's server side), sampled.\n\n")
 	fmt.Fprintf(w, "Machine: %s, %d CPUs, Linux %s, %s, %s, %s; data on %s.  \n", cpuModel(), runtime.NumCPU(), kernel(), runtime.Version(), bed.ssh.Version, rsyncVersion(), filesystem(os.TempDir()))
-	fmt.Fprintf(w, "Command: `make bench` (`go test -run=NONE -bench=. -benchtime=1x -timeout 60m ./bench/`).\n")
+	fmt.Fprintf(w, "Command: `make bench` (`go test -tags turbojpeg -run=NONE -bench='BenchmarkFiles|BenchmarkScreen$' -benchtime=1x -timeout 60m ./bench/`).\n")
 }
 
 // runsOf says how many runs each data set had.

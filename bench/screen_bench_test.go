@@ -13,7 +13,7 @@ import (
 )
 
 // scrCommand is how `make bench` runs BenchmarkScreen alone.
-const scrCommand = "go test -run=NONE -bench='BenchmarkScreen$' -benchtime=1x -timeout 30m ./bench/"
+const scrCommand = "go test -tags turbojpeg -run=NONE -bench='BenchmarkScreen$' -benchtime=1x -timeout 30m ./bench/"
 
 // scrFullPlan is the issue's benchmark: three workloads at 30 frames/s on a 1080p screen,
 // 1, 10 and 50 viewers with Tight; then one viewer of each at 60 frames/s, of the noise

@@ -20,7 +20,7 @@ const scrSoakEnv = "BUKTU_BENCH_SOAK"
 const scrSoakDefault = 10 * time.Minute
 
 // scrSoakCommand is how to run BenchmarkScreenSoak alone.
-const scrSoakCommand = "go test -run=NONE -bench='BenchmarkScreenSoak$' -benchtime=1x -timeout 40m ./bench/"
+const scrSoakCommand = "go test -tags turbojpeg -run=NONE -bench='BenchmarkScreenSoak$' -benchtime=1x -timeout 40m ./bench/"
 
 // scrSoakGrowth is the most the host's memory may grow from the first minute to the last.
 const scrSoakGrowth = 0.10
