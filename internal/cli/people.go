@@ -43,6 +43,16 @@ func (e *env) consoleDial(target string, f *clientFlags) (*console.Client, error
 	return c, err
 }
 
+// withConsole logs in to target's console, runs do, and logs out.
+func (e *env) withConsole(target string, f *clientFlags, do func(*console.Client) error) error {
+	cl, err := e.consoleDial(target, f)
+	if err != nil {
+		return err
+	}
+	defer cl.Logout(e.ctx)
+	return do(cl)
+}
+
 // printable drops what could steer a terminal from text another person wrote.
 func printable(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -67,57 +77,57 @@ account that has the chat privilege; the host keeps the transcript.`,
 	}
 	f.add(c, false)
 	c.RunE = func(c *cobra.Command, args []string) error {
-		cl, err := e.consoleDial(args[0], &f)
-		if err != nil {
-			return err
+		return e.withConsole(args[0], &f, func(cl *console.Client) error { return e.chat(cl, args[1:]) })
+	}
+	return c
+}
+
+// chat sends text, or without it, shows the transcript and stays, sending what is typed.
+func (e *env) chat(cl *console.Client, text []string) error {
+	if len(text) == 1 {
+		return cl.Chat(e.ctx, text[0])
+	}
+	msgs, err := cl.Transcript(e.ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		fmt.Fprintf(e.stdout, "%s %s: %s\n", m.Time.Local().Format("15:04"), printable(m.From), printable(m.Text))
+	}
+	_, next, err := cl.Events(e.ctx, 0) // where the feed is now: only newer messages follow
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, 2)
+	go func() {
+		after := next
+		for {
+			evs, n, err := cl.Events(e.ctx, after)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for _, ev := range evs {
+				if ev.Type == console.EventChat {
+					fmt.Fprintf(e.stdout, "%s %s: %s\n", ev.Time.Local().Format("15:04"), printable(ev.From), printable(ev.Text))
+				}
+			}
+			after = n
 		}
-		defer cl.Logout(e.ctx)
-		if len(args) == 2 {
-			return cl.Chat(e.ctx, args[1])
-		}
-		msgs, err := cl.Transcript(e.ctx)
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			fmt.Fprintf(e.stdout, "%s %s: %s\n", m.Time.Local().Format("15:04"), printable(m.From), printable(m.Text))
-		}
-		_, next, err := cl.Events(e.ctx, 0) // where the feed is now: only newer messages follow
-		if err != nil {
-			return err
-		}
-		errs := make(chan error, 2)
-		go func() {
-			after := next
-			for {
-				evs, n, err := cl.Events(e.ctx, after)
-				if err != nil {
+	}()
+	go func() {
+		in := bufio.NewScanner(e.stdin)
+		for in.Scan() {
+			if line := strings.TrimSpace(in.Text()); line != "" {
+				if err := cl.Chat(e.ctx, line); err != nil {
 					errs <- err
 					return
 				}
-				for _, ev := range evs {
-					if ev.Type == console.EventChat {
-						fmt.Fprintf(e.stdout, "%s %s: %s\n", ev.Time.Local().Format("15:04"), printable(ev.From), printable(ev.Text))
-					}
-				}
-				after = n
 			}
-		}()
-		go func() {
-			in := bufio.NewScanner(e.stdin)
-			for in.Scan() {
-				if line := strings.TrimSpace(in.Text()); line != "" {
-					if err := cl.Chat(e.ctx, line); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}
-			errs <- in.Err()
-		}()
-		return <-errs
-	}
-	return c
+		}
+		errs <- in.Err()
+	}()
+	return <-errs
 }
 
 func (e *env) notifyCmd() *cobra.Command {
@@ -134,32 +144,32 @@ first (console.notify = "ask") lets its user decline: then it says so and exits 
 	f.add(c, false)
 	timeout := c.Flags().Duration("timeout", 0, "give up after this long (exit 1); 0 waits for ever")
 	c.RunE = func(c *cobra.Command, args []string) error {
-		cl, err := e.consoleDial(args[0], &f)
-		if err != nil {
-			return err
-		}
-		defer cl.Logout(e.ctx)
-		ctx := e.ctx
-		if *timeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, *timeout)
-			defer cancel()
-		}
-		fmt.Fprintf(e.stderr, "buktu: waiting for the person at %s…\n", args[0])
-		start := time.Now()
-		if err := cl.Notify(ctx); err != nil {
-			if errors.Is(err, console.ErrDeclined) {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if ctx.Err() != nil && e.ctx.Err() == nil {
-				return fmt.Errorf("nobody used the host's keyboard or mouse within %v", *timeout)
-			}
-			return err
-		}
-		fmt.Fprintf(e.stdout, "the person at %s is back (after %v)\n", args[0], time.Since(start).Round(time.Second))
-		return nil
+		return e.withConsole(args[0], &f, func(cl *console.Client) error { return e.notify(cl, args[0], *timeout) })
 	}
 	return c
+}
+
+// notify waits until the person at the host is back, or timeout (0: for ever) passes.
+func (e *env) notify(cl *console.Client, target string, timeout time.Duration) error {
+	ctx := e.ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	fmt.Fprintf(e.stderr, "buktu: waiting for the person at %s…\n", target)
+	start := time.Now()
+	if err := cl.Notify(ctx); err != nil {
+		if errors.Is(err, console.ErrDeclined) {
+			return fmt.Errorf("%s: %w", target, err)
+		}
+		if ctx.Err() != nil && e.ctx.Err() == nil {
+			return fmt.Errorf("nobody used the host's keyboard or mouse within %v", timeout)
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "the person at %s is back (after %v)\n", target, time.Since(start).Round(time.Second))
+	return nil
 }
 
 func (e *env) whoCmd() *cobra.Command {
@@ -172,22 +182,22 @@ func (e *env) whoCmd() *cobra.Command {
 	}
 	f.add(c, false)
 	c.RunE = func(c *cobra.Command, args []string) error {
-		cl, err := e.consoleDial(args[0], &f)
-		if err != nil {
-			return err
-		}
-		defer cl.Logout(e.ctx)
-		list, err := cl.Sessions(e.ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%-5s %-16s %-9s %-24s %s\n", "ID", "ACCOUNT", "SERVICE", "FROM", "SINCE")
-		for _, s := range list {
-			fmt.Fprintf(e.stdout, "%-5s %-16s %-9s %-24s %s\n", s.ID, printable(s.Account), s.Service, s.Remote, s.Since.Local().Format("15:04:05"))
-		}
-		return nil
+		return e.withConsole(args[0], &f, e.who)
 	}
 	return c
+}
+
+// who prints every session on every port of the host.
+func (e *env) who(cl *console.Client) error {
+	list, err := cl.Sessions(e.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%-5s %-16s %-9s %-24s %s\n", "ID", "ACCOUNT", "SERVICE", "FROM", "SINCE")
+	for _, s := range list {
+		fmt.Fprintf(e.stdout, "%-5s %-16s %-9s %-24s %s\n", s.ID, printable(s.Account), s.Service, s.Remote, s.Since.Local().Format("15:04:05"))
+	}
+	return nil
 }
 
 func (e *env) approveCmds() []*cobra.Command {
