@@ -60,13 +60,18 @@ type ExchangeSession struct {
 	access  Access
 	onDone  func(Transfer)
 	active  atomic.Int32 // transfers open now
+	ended   atomic.Int64 // when the last transfer ended, in Unix nanoseconds
 }
 
-// Busy says whether a transfer is open on this session.
-func (s *ExchangeSession) Busy() bool { return s.active.Load() > 0 }
+// Busy says whether a transfer is open on this session, or ended a moment ago (see
+// finishWindow).
+func (s *ExchangeSession) Busy() bool {
+	return s.active.Load() > 0 || time.Since(time.Unix(0, s.ended.Load())) < finishWindow
+}
 
 // done counts a transfer out and passes it on.
 func (s *ExchangeSession) done(t Transfer) {
+	s.ended.Store(time.Now().UnixNano())
 	s.active.Add(-1)
 	if s.onDone != nil {
 		s.onDone(t)

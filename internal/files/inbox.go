@@ -102,10 +102,18 @@ type InboxSession struct {
 	onDone  func(Transfer)
 
 	active atomic.Int32 // uploads open now
+	ended  atomic.Int64 // when the last upload ended, in Unix nanoseconds
 }
 
-// Busy says whether an upload is open on this session.
-func (s *InboxSession) Busy() bool { return s.active.Load() > 0 }
+// finishWindow is how long after a transfer a session still counts as busy: the client's
+// check of what it sent (its SHA-256, asked right after the close) belongs to the transfer,
+// and a stopping host must not cut the connection in between.
+const finishWindow = 2 * time.Second
+
+// Busy says whether an upload is open on this session, or ended a moment ago.
+func (s *InboxSession) Busy() bool {
+	return s.active.Load() > 0 || time.Since(time.Unix(0, s.ended.Load())) < finishWindow
+}
 
 // Session starts account's session from remote; onDone, which may be nil, hears of every
 // finished or interrupted upload.
@@ -145,6 +153,7 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 	u.place = func(part string) (string, error) { return s.place(part, rel) }
 	s.active.Add(1)
 	u.done = func(t Transfer) {
+		s.ended.Store(time.Now().UnixNano())
 		s.active.Add(-1)
 		if t.Complete {
 			s.in.remember(s.account, rel, Result{Path: strings.TrimPrefix(t.Path, s.account+"/"), Size: t.Size, SHA256: t.SHA256, Mod: time.Now()})
