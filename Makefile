@@ -36,6 +36,7 @@ fuzz:
 # bench runs the benchmarks side by side with the peer tools and prints ratios.
 bench: setup build
 	$(GO) test -tags '$(GOTAGS)' -run=NONE -bench='BenchmarkFiles|BenchmarkScreen$$' -benchtime=1x -timeout 60m ./bench/
+	$(GO) test -tags '$(GOTAGS)' -run=NONE -bench=BenchmarkConsoleScreen -benchtime=1x ./internal/host/
 
 # soak runs the screen host with 50 viewers of the video for 10 minutes (BUKTU_BENCH_SOAK=2m
 # for less) and checks that its memory does not grow: bench/results/screen-soak.md.
