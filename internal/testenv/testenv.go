@@ -71,6 +71,14 @@ func Binary(t testing.TB) string {
 	return build.path
 }
 
+// RemoveBinary deletes what Binary built; a package's TestMain calls it after m.Run, so no
+// test run leaves a binary behind in the temporary folder.
+func RemoveBinary() {
+	if build.path != "" {
+		os.RemoveAll(filepath.Dir(build.path))
+	}
+}
+
 // Host is a buktu host process started for a test.
 type Host struct {
 	Bin           string
