@@ -25,8 +25,7 @@ import (
 // the other ports.
 func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id *identity.Identity,
 	screens map[string]*rfb.Server, wg *sync.WaitGroup) *web.Server {
-	a := &auth.Authenticator{Store: h.store, Throttle: h.throttle,
-		OnDecision: func(dec auth.Decision) { h.loginRecord(name, dec) }}
+	a := h.authenticator(name)
 	hostname, _ := os.Hostname()
 	return &web.Server{
 		Logger:  h.log.With("svc", string(name), "part", "console"),
@@ -71,8 +70,9 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 	}
 }
 
-// consoleTLS is the console's TLS: the host's certificate, as on the VNC ports.
-func consoleTLS(id *identity.Identity) *tls.Config {
+// screenTLS is the TLS of the screen ports, for VNC viewers (VeNCrypt) and the console alike:
+// the host's certificate.
+func screenTLS(id *identity.Identity) *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{id.TLS}, MinVersion: tls.VersionTLS12}
 }
 

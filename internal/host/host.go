@@ -268,7 +268,7 @@ func Run(ctx context.Context, o Options) error {
 			rfbLn, httpsLn := web.Split(ln, cfg.Console.SniffWindow.Std())
 			con := h.consoleServer(name, disp, srv, id, byName, &served)
 			served.Go(func() { keep(srv.Serve(ctx, rfbLn)) })
-			served.Go(func() { keep(con.Serve(ctx, httpsLn, consoleTLS(id))) })
+			served.Go(func() { keep(con.Serve(ctx, httpsLn, screenTLS(id))) })
 		}
 		served.Go(func() {
 			// The host's clipboard goes to the viewers who may control the screen.

@@ -136,6 +136,23 @@ func TestAskControl(t *testing.T) {
 	if !granted {
 		t.Error("no record of control granted to bob")
 	}
+
+	// Refused control is not asked again as watching: the login fails at once.
+	go func() {
+		v, err := tryViewer(t, h, h.Control, "bob", "bob-password-1", rfb.ClientOptions{})
+		done <- dialed{v, err}
+	}()
+	id = waitingID(t, h, "bob")
+	if _, _, code := h.Buktu(t, "", nil, "deny", id, "--data", h.DataDir); code != 0 {
+		t.Fatalf("buktu deny %s: exit %d", id, code)
+	}
+	if r := <-done; r.err == nil {
+		r.v.Close()
+		t.Fatal("VNC login succeeded after the person at the host said no")
+	}
+	if out, _, _ := h.Buktu(t, "", nil, "approve", "--data", h.DataDir); !strings.Contains(out, "nobody is waiting") {
+		t.Errorf("after a refused control, buktu approve lists:\n%s\nwant nobody: the same person was asked again", out)
+	}
 }
 
 // TestChatWhoNotify drives the person-to-person services from the CLI against a running host:

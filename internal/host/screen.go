@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
@@ -74,15 +73,14 @@ func (d *display) close() {
 
 // rfbServer builds the RFB server of the control or observe port.
 func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity) *rfb.Server {
-	a := &auth.Authenticator{Store: h.store, Throttle: h.throttle,
-		OnDecision: func(dec auth.Decision) { h.loginRecord(name, dec) }}
+	a := h.authenticator(name)
 	hostname, _ := os.Hostname()
 	var mu sync.Mutex
 	leave := map[uint64]func(){} // who is connected: the viewers of this port, by session
 	s := &rfb.Server{
 		Display:          d.scr,
 		Logger:           h.log.With("svc", string(name)),
-		TLS:              &tls.Config{Certificates: []tls.Certificate{id.TLS}, MinVersion: tls.VersionTLS12},
+		TLS:              screenTLS(id),
 		Name:             desktopName(h.cfg.Screen.Name, hostname),
 		ViewOnly:         name == config.Observe,
 		MaxCutText:       h.cfg.Screen.MaxCutText,
@@ -147,36 +145,32 @@ const legacyAccount = "vnc-password"
 // host. On the Control port a refused control still leaves watching, when that is allowed.
 func (h *host) screenAccess(ctx context.Context, name config.Service, acct auth.Account, remote netip.AddrPort) (rfb.Access, error) {
 	r := remote.String()
-	if name == config.Control && acct.Mode(auth.PrivControl) != auth.Deny &&
-		h.allowed(ctx, acct, auth.PrivControl, string(name), r, "") {
-		return rfb.Access{Account: acct.Name, Input: true}, nil
-	}
-	// Control on this port's terms (Observe) is watching, so it grants watching as it is.
-	watch := acct.Mode(auth.PrivObserve)
-	if c := acct.Mode(auth.PrivControl); c == auth.Allow || c == auth.Ask && watch == auth.Deny {
-		watch = c
-	}
-	if watch == auth.Allow || watch == auth.Ask && h.allowedMode(ctx, acct, watch, string(name), r) {
-		if watch == auth.Allow {
-			h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeOK, Account: acct.Name,
-				Service: string(name), Remote: r, Privilege: string(auth.PrivObserve)})
+	control := acct.Mode(auth.PrivControl)
+	if name == config.Control && control != auth.Deny {
+		if h.allowed(ctx, acct, auth.PrivControl, string(name), r, "") {
+			return rfb.Access{Account: acct.Name, Input: true}, nil
 		}
-		return rfb.Access{Account: acct.Name}, nil
+		control = auth.Deny // refused (or not answered): not asked again for watching
 	}
-	if watch == auth.Deny {
+	// Watching is observe's to grant, or control's: control includes watching.
+	priv := auth.PrivObserve
+	if control == auth.Allow || control == auth.Ask && acct.Mode(auth.PrivObserve) == auth.Deny {
+		priv = auth.PrivControl
+	}
+	switch acct.Mode(priv) {
+	case auth.Allow:
+		h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeOK, Account: acct.Name,
+			Service: string(name), Remote: r, Privilege: string(auth.PrivObserve)})
+		return rfb.Access{Account: acct.Name}, nil
+	case auth.Ask:
+		if h.allowed(ctx, acct, priv, string(name), r, "") {
+			return rfb.Access{Account: acct.Name}, nil
+		}
+	default:
 		h.record(events.Record{Kind: events.KindDecision, Outcome: events.OutcomeDenied, Account: acct.Name,
 			Service: string(name), Remote: r, Privilege: string(auth.PrivObserve), Reason: "privileges observe and control are not allow"})
 	}
 	return rfb.Access{}, &rfb.DeniedError{Reason: "account " + acct.Name + " may not see this screen"}
-}
-
-// allowedMode asks the person at the host for watching, whichever privilege says ask.
-func (h *host) allowedMode(ctx context.Context, acct auth.Account, m auth.Mode, service, remote string) bool {
-	priv := auth.PrivObserve
-	if acct.Mode(auth.PrivObserve) != auth.Ask {
-		priv = auth.PrivControl
-	}
-	return h.allowed(ctx, acct, priv, service, remote, "")
 }
 
 // listenScreen opens the listeners of the screen ports that are on.

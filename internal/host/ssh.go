@@ -71,13 +71,16 @@ func (h *host) loginRecord(name config.Service, d auth.Decision) {
 		Service: string(name), Remote: d.Remote.String(), Method: d.Method, Reason: d.Reason})
 }
 
+// authenticator checks the logins of one port: every port shares the accounts and the
+// throttle, and logs its decisions under its own name.
+func (h *host) authenticator(name config.Service) *auth.Authenticator {
+	return &auth.Authenticator{Store: h.store, Throttle: h.throttle,
+		OnDecision: func(d auth.Decision) { h.loginRecord(name, d) }}
+}
+
 // sshServer builds the SSH server of the send or exchange port.
 func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Server {
-	a := &auth.Authenticator{
-		Store:      h.store,
-		Throttle:   h.throttle,
-		OnDecision: func(d auth.Decision) { h.loginRecord(name, d) },
-	}
+	a := h.authenticator(name)
 	lim := h.cfg.Limits
 	return &sshd.Server{
 		Signer: id.SSHSigner,
