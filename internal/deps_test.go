@@ -37,6 +37,7 @@ var levels = map[string]int{
 	"config":       0,
 	"ports":        0,
 	"progress":     0,
+	"quota":        0,
 	"who":          0,
 	"chat":         0,
 	"ask":          0,

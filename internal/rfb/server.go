@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/buktu/buktu/internal/frame"
+	"github.com/buktu/buktu/internal/quota"
 	"github.com/buktu/buktu/internal/rfb/encoding"
 )
 
@@ -77,9 +78,9 @@ type Server struct {
 	MaxCutText       int           // default 1 MiB
 	MaxConnsPerAddr  int           // default 8
 
-	mu       sync.Mutex // guards perIP, sessions and ids
+	perIP    quota.PerAddr
+	mu       sync.Mutex // guards sessions and ids
 	ids      uint64
-	perIP    map[netip.Addr]int
 	sessions map[*session]struct{}
 	cache    encodeCache
 }
@@ -214,26 +215,9 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, invited *Access) {
 	}
 }
 
-func (s *Server) admit(ip netip.Addr) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.perIP == nil {
-		s.perIP = map[netip.Addr]int{}
-	}
-	if s.perIP[ip] >= or(s.MaxConnsPerAddr, 8) {
-		return false
-	}
-	s.perIP[ip]++
-	return true
-}
+func (s *Server) admit(ip netip.Addr) bool { return s.perIP.Take(ip, or(s.MaxConnsPerAddr, 8)) }
 
-func (s *Server) release(ip netip.Addr) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
-}
+func (s *Server) release(ip netip.Addr) { s.perIP.Give(ip) }
 
 // rw is a connection with buffered reads, as the handshake leaves it.
 type rw struct {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/buktu/buktu/internal/quota"
 )
 
 // Conn describes an authenticated connection.
@@ -65,9 +67,9 @@ type Server struct {
 	MaxConns         int           // default 64
 	MaxConnsPerAddr  int           // default 8
 
-	mu     sync.Mutex // guards conns and perAddr
+	perIP  quota.PerAddr
+	mu     sync.Mutex // guards conns and nconns
 	conns  map[*serverConn]struct{}
-	perIP  map[netip.Addr]int
 	nconns int
 }
 
@@ -96,7 +98,6 @@ func or[T comparable](v, def T) T {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	s.conns = map[*serverConn]struct{}{}
-	s.perIP = map[netip.Addr]int{}
 	s.mu.Unlock()
 
 	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
@@ -138,13 +139,12 @@ func (s *Server) admit(sc *serverConn) bool {
 	ip := remoteAddr(sc.nc).Addr()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.nconns >= or(s.MaxConns, 64) || s.perIP[ip] >= or(s.MaxConnsPerAddr, 8) {
+	if s.nconns >= or(s.MaxConns, 64) || !s.perIP.Take(ip, or(s.MaxConnsPerAddr, 8)) {
 		s.log().Warn("connection refused: too many connections", "remote_addr", sc.nc.RemoteAddr().String())
 		sc.nc.Close()
 		return false
 	}
 	s.nconns++
-	s.perIP[ip]++
 	s.conns[sc] = struct{}{}
 	return true
 }
@@ -154,9 +154,7 @@ func (s *Server) release(sc *serverConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nconns--
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
+	s.perIP.Give(ip)
 	delete(s.conns, sc)
 }
 
