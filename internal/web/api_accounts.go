@@ -135,25 +135,25 @@ func (s *Server) addAccount(w http.ResponseWriter, r *http.Request, c caller) {
 	writeJSON(w, http.StatusCreated, viewOf(auth.Account{Name: req.Name, Privileges: privs}))
 }
 
-// accountName returns the account named in r's path, or answers that it is no name.
-func (s *Server) accountName(w http.ResponseWriter, r *http.Request) (string, bool) {
-	name := r.PathValue("name")
+// accountRequest checks a change to the account named in r's path: that the caller manages
+// accounts here, that the name is one, and that the body parses; otherwise it answers r.
+func accountRequest[T any](s *Server, w http.ResponseWriter, r *http.Request, c caller, parse func([]byte) (T, error)) (name string, req T, ok bool) {
+	if !s.manages(w, r, c) {
+		return "", req, false
+	}
+	name = r.PathValue("name")
 	if auth.ValidateName(name) != nil {
 		s.fail(w, r, errBadName)
-		return "", false
+		return "", req, false
 	}
-	return name, true
+	if req, ok = readJSON(w, r, parse); !ok {
+		return "", req, false
+	}
+	return name, req, true
 }
 
 func (s *Server) removeAccount(w http.ResponseWriter, r *http.Request, c caller) {
-	if !s.manages(w, r, c) {
-		return
-	}
-	name, ok := s.accountName(w, r)
-	if !ok {
-		return
-	}
-	req, ok := readJSON(w, r, parseMasterOnly)
+	name, req, ok := accountRequest(s, w, r, c, parseMasterOnly)
 	if !ok {
 		return
 	}
@@ -173,14 +173,7 @@ func (s *Server) removeAccount(w http.ResponseWriter, r *http.Request, c caller)
 }
 
 func (s *Server) setAccountPassword(w http.ResponseWriter, r *http.Request, c caller) {
-	if !s.manages(w, r, c) {
-		return
-	}
-	name, ok := s.accountName(w, r)
-	if !ok {
-		return
-	}
-	req, ok := readJSON(w, r, parseAccountPassword)
+	name, req, ok := accountRequest(s, w, r, c, parseAccountPassword)
 	if !ok {
 		return
 	}
@@ -203,14 +196,7 @@ func (s *Server) setAccountPassword(w http.ResponseWriter, r *http.Request, c ca
 // store changes one privilege at a time: an error part way (the disk, say) leaves the
 // earlier ones changed, and each change made is in the activity log.
 func (s *Server) setAccountPrivileges(w http.ResponseWriter, r *http.Request, c caller) {
-	if !s.manages(w, r, c) {
-		return
-	}
-	name, ok := s.accountName(w, r)
-	if !ok {
-		return
-	}
-	req, ok := readJSON(w, r, parseAccountPrivileges)
+	name, req, ok := accountRequest(s, w, r, c, parseAccountPrivileges)
 	if !ok {
 		return
 	}
