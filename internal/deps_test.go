@@ -41,6 +41,7 @@ var levels = map[string]int{
 	"who":          0,
 	"chat":         0,
 	"ask":          0,
+	"tmpfile":      0,
 	"testenv":      -1, // test support: imported only by tests, may import anything below cli
 }
 

@@ -63,3 +63,9 @@ func (d *Download) Close() error {
 }
 
 func fmtSum(sum []byte) string { return hex.EncodeToString(sum) }
+
+// Sum returns, after Close, the size and SHA-256 of the file as served, when it was read
+// whole; ok is false otherwise.
+func (d *Download) Sum() (size int64, sha256 string, ok bool) {
+	return d.t.Size, d.t.SHA256, d.t.Complete
+}

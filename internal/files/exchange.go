@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/buktu/buktu/internal/tmpfile"
 )
 
 // Access is what an account may do in the exchange folder.
@@ -50,7 +52,10 @@ func OpenExchange(dir string, opts Options) (*Exchange, error) {
 }
 
 // Close releases the folder.
-func (x *Exchange) Close() error { return x.root.Close() }
+func (x *Exchange) Close() error {
+	x.parts.close()
+	return x.root.Close()
+}
 
 // ExchangeSession is one account's connection to the exchange folder.
 type ExchangeSession struct {
@@ -219,14 +224,33 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 		}
 		s.done(t)
 	}
-	u.place = func(part string) (string, error) {
+	u.place = func(f *os.File, part string) (string, error) {
 		// Between open and close the name may have come to exist: the same rule holds then.
-		if fi, err := s.x.root.Lstat(rel); err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
+		fi, err := s.x.root.Lstat(rel)
+		if err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
 			return "", ErrDenied
+		}
+		if part == "" && err != nil {
+			// An unnamed file and a free name: one link places it.
+			f.Chmod(0o644)
+			fi, _ := f.Stat()
+			if err := s.linkNew(f, rel); err == nil {
+				placed = fi
+				return rel, nil
+			} else if !errors.Is(err, fs.ErrExist) {
+				return "", rootErr(err)
+			}
+		}
+		if part == "" {
+			// A file to replace: it takes a name in the partial folder, then renames over.
+			if err := u.name(); err != nil {
+				return "", err
+			}
+			part = u.key + ".part"
 		}
 		// Partial files are private; a placed file is shared like the folder it is in.
 		s.x.root.Chmod(part, 0o644)
-		fi, _ := s.x.root.Stat(part) // a rename keeps the inode, size and times
+		fi, _ = s.x.root.Stat(part) // a rename keeps the inode, size and times
 		if err := s.x.root.Rename(part, rel); err != nil {
 			return "", rootErr(err)
 		}
@@ -234,6 +258,16 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 		return rel, nil
 	}
 	return &Upload{u}, nil
+}
+
+// linkNew gives the unnamed file f the name rel, which must be free.
+func (s *ExchangeSession) linkNew(f *os.File, rel string) error {
+	dir, err := s.x.root.Open(path.Dir(rel))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return tmpfile.Link(f, dir, path.Base(rel))
 }
 
 // Partial returns the resumable size of this account's interrupted upload of name and the

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/buktu/buktu/internal/tmpfile"
 )
 
 // ErrDenied is returned for what the policy never allows.
@@ -83,7 +85,10 @@ func OpenInbox(dir string, opts Options) (*Inbox, error) {
 }
 
 // Close releases the folder.
-func (in *Inbox) Close() error { return in.root.Close() }
+func (in *Inbox) Close() error {
+	in.parts.close()
+	return in.root.Close()
+}
 
 // Result is what became of one upload.
 type Result struct {
@@ -150,7 +155,7 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 		return nil, err
 	}
 	u.remote, u.service = s.remote, "send"
-	u.place = func(part string) (string, error) { return s.place(part, rel) }
+	u.place = func(f *os.File, part string) (string, error) { return s.place(f, part, rel) }
 	s.active.Add(1)
 	u.done = func(t Transfer) {
 		s.ended.Store(time.Now().UnixNano())
@@ -168,7 +173,7 @@ func (s *InboxSession) Create(name string, resume bool) (*Upload, error) {
 // place moves a finished upload to the sender's folder under a name nobody has: the name asked
 // for, or "name (2).ext" and so on. A hard link never replaces what is there, so two uploads
 // finishing at once cannot overwrite each other.
-func (s *InboxSession) place(part, rel string) (string, error) {
+func (s *InboxSession) place(f *os.File, part, rel string) (string, error) {
 	dir, file := path.Split(path.Join(s.account, rel))
 	dir = strings.TrimSuffix(dir, "/")
 	ext := path.Ext(file)
@@ -176,7 +181,7 @@ func (s *InboxSession) place(part, rel string) (string, error) {
 	if stem == "" { // ".bashrc" keeps its name whole
 		stem, ext = file, ""
 	}
-	move, err := s.in.mover(part, dir)
+	move, err := s.in.mover(f, part, dir)
 	if err != nil {
 		return "", err
 	}
@@ -200,42 +205,67 @@ func (s *InboxSession) place(part, rel string) (string, error) {
 // mover moves one partial file into a folder of the inbox without ever replacing a file.
 type mover struct {
 	in       *Inbox
-	part     string   // the partial file, relative to the inbox
-	from, to *os.File // the partial folder and the target folder, opened inside the root
+	f        *os.File // the upload's data
+	part     string   // the partial file, relative to the inbox; "" when f is unnamed
+	from, to *os.File // the partial folder (nil for an unnamed file) and the target folder, opened inside the root
 }
 
 // mover opens the folders of a move, making the target folder when it is missing. Both are
 // opened through the root, so the names used with their descriptors (no slashes) cannot
 // leave it.
-func (in *Inbox) mover(part, dir string) (*mover, error) {
+func (in *Inbox) mover(f *os.File, part, dir string) (*mover, error) {
+	if part == "" {
+		to, err := in.openTarget(dir)
+		if err != nil {
+			return nil, err
+		}
+		return &mover{in: in, f: f, to: to}, nil
+	}
 	from, err := in.root.Open(path.Dir(part))
 	if err != nil {
 		return nil, fmt.Errorf("open partial folder: %w", err)
 	}
+	to, err := in.openTarget(dir)
+	if err != nil {
+		from.Close()
+		return nil, err
+	}
+	return &mover{in: in, f: f, part: part, from: from, to: to}, nil
+}
+
+// openTarget opens a folder of the inbox, making it when it is missing.
+func (in *Inbox) openTarget(dir string) (*os.File, error) {
 	to, err := in.root.Open(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := in.root.MkdirAll(dir, 0o755); err != nil {
-			from.Close()
 			return nil, fmt.Errorf("make inbox folder: %w", err)
 		}
 		to, err = in.root.Open(dir)
 	}
 	if err != nil {
-		from.Close()
 		return nil, fmt.Errorf("open inbox folder: %w", err)
 	}
-	return &mover{in: in, part: part, from: from, to: to}, nil
+	return to, nil
 }
 
 func (m *mover) close() {
-	m.from.Close()
+	if m.from != nil {
+		m.from.Close()
+	}
 	m.to.Close()
 }
 
 // noReplace moves the partial file to name in the target folder, or fails with fs.ErrExist.
-// One renameat2(RENAME_NOREPLACE) does it; a file system without it gets a hard link and
-// an unlink, which never replace either.
+// An unnamed file gets the name by a link; a named one by one renameat2(RENAME_NOREPLACE), or
+// on a file system without it a hard link and an unlink. None ever replaces a file.
 func (m *mover) noReplace(name string) error {
+	if m.part == "" {
+		err := tmpfile.Link(m.f, m.to, name)
+		if errors.Is(err, fs.ErrExist) {
+			return fs.ErrExist
+		}
+		return err
+	}
 	err := unix.Renameat2(int(m.from.Fd()), path.Base(m.part), int(m.to.Fd()), name, unix.RENAME_NOREPLACE)
 	switch {
 	case err == nil:

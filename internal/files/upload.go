@@ -11,8 +11,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/buktu/buktu/internal/tmpfile"
 )
 
 // checkpointEvery is how many bytes an upload takes between checkpoints: the data is synced to
@@ -44,6 +49,7 @@ type Transfer struct {
 // state there.
 type partials struct {
 	root *os.Root
+	dir  *os.File // the partial folder, where unnamed uploads are made; nil without them
 	log  *slog.Logger
 
 	mu     sync.Mutex          // guards active
@@ -62,7 +68,23 @@ func newPartials(root *os.Root, log *slog.Logger) (*partials, error) {
 	if err := root.Mkdir(partialDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("make partial folder: %w", err)
 	}
-	return &partials{root: root, log: log, active: map[string]struct{}{}}, nil
+	p := &partials{root: root, log: log, active: map[string]struct{}{}}
+	if dir, err := root.Open(partialDir); err == nil {
+		if f, err := tmpfile.CreateAt(dir, 0o600); err == nil {
+			f.Close()
+			p.dir = dir
+		} else {
+			dir.Close()
+		}
+	}
+	return p, nil
+}
+
+// close releases the partial folder.
+func (p *partials) close() {
+	if p.dir != nil {
+		p.dir.Close()
+	}
 }
 
 // key names the partial upload of account's path: one per account and path, so the same
@@ -123,7 +145,7 @@ type upload struct {
 	limit   int64
 	resumed int64
 	started time.Time
-	place   func(partName string) (string, error)
+	place   func(f *os.File, partName string) (string, error) // partName is "" for an unnamed file
 	done    func(Transfer)
 	remote  string
 	service string
@@ -131,6 +153,7 @@ type upload struct {
 	mu          sync.Mutex // guards the fields below
 	interrupted bool
 	metaWritten bool // a meta file exists for this upload
+	unnamed     bool // the data is in an unnamed file, not yet linked as key.part
 	rehash      bool // a write landed in the resumed prefix, so its saved hash no longer holds
 	closed      bool
 	writeErr    error
@@ -175,7 +198,20 @@ func (p *partials) openLocked(k, account, rel string, resume bool, limit int64, 
 		}
 	}
 	// A fresh start. The meta file exists only while its partial file does, so a partial
-	// file created here has none; one left by an earlier try is started afresh.
+	// file created here has none; one left by an earlier try is started afresh. The data
+	// goes to an unnamed file where the file system has them: it gets a name in the partial
+	// folder only if it must be resumed (at its first checkpoint, or when interrupted), and
+	// its final name in one link.
+	if p.dir != nil {
+		if f, err := tmpfile.CreateAt(p.dir, 0o600); err == nil {
+			base := path.Base(k)
+			unix.Unlinkat(int(p.dir.Fd()), base+".json", 0)
+			unix.Unlinkat(int(p.dir.Fd()), base+".part", 0)
+			u := p.newUpload(k, m, f, sha256.New(), limit)
+			u.unnamed = true
+			return u, nil
+		}
+	}
 	f, err := p.root.OpenFile(k+".part", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		p.root.Remove(k + ".json")
@@ -239,6 +275,10 @@ func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit in
 	u.tr = newTracker(f, h, m.Size)
 	u.tr.every = checkpointEvery
 	u.tr.checkpoint = func(n int64, state []byte) {
+		if err := u.name(); err != nil {
+			p.log.Warn("checkpoint partial upload", "path", m.Path, "err", err)
+			return
+		}
 		if err := f.Sync(); err != nil {
 			return
 		}
@@ -251,6 +291,19 @@ func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit in
 	}
 	u.tr.start()
 	return u
+}
+
+// name links an unnamed upload into the partial folder as key.part, to be resumed. It is
+// called by the tracker's goroutine, or by Close once that has stopped.
+func (u *upload) name() error {
+	if !u.unnamed {
+		return nil
+	}
+	if err := tmpfile.Link(u.f, u.p.dir, path.Base(u.key)+".part"); err != nil {
+		return err
+	}
+	u.unnamed = false
+	return nil
 }
 
 // WriteAt writes data at off, as an SFTP write request asks.
@@ -293,67 +346,160 @@ func (u *upload) Interrupt() { u.TransferError(nil) }
 // Close ends the upload: a complete one is synced, hashed and placed; an interrupted one is
 // kept, synced, as a partial file to resume.
 func (u *upload) Close() error {
-	u.mu.Lock()
-	if u.closed {
-		u.mu.Unlock()
+	if !u.markClosed() {
 		return nil
 	}
-	u.closed = true
-	interrupted, werr, rehash := u.interrupted, u.writeErr, u.rehash
-	u.mu.Unlock()
-	defer u.p.release(u.key)
-
-	t := Transfer{Account: u.account, Remote: u.remote, Service: u.service, Upload: true,
-		Path: u.path, Resumed: u.resumed}
-	if interrupted || werr != nil {
-		n, state := u.tr.stop()
-		err := u.f.Sync()
-		u.f.Close()
-		if err == nil {
-			m, _ := u.p.readMeta(u.key)
-			m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
-			if m.Started.IsZero() {
-				m.Started = u.started.UTC()
-			}
-			err = u.p.writeMeta(u.key, m)
-		}
-		t.Size, t.Duration = n, time.Since(u.started)
-		u.report(t)
-		if werr != nil {
-			return werr
-		}
+	if kept, err := u.keepPartial(); kept {
 		return err
 	}
+	n, sum, err := u.finishData()
+	if err == nil {
+		err = u.f.Sync()
+	}
+	_, err = u.complete(n, sum, err)
+	return err
+}
+
+// CloseAll closes complete uploads together: one syncfs makes the data of all of them durable,
+// instead of an fsync each, and then each is placed as Close would place it. It returns what
+// became of each, as Close reports it, and Close's error; an upload interrupted or failed is
+// kept as a partial file as Close keeps it.
+func CloseAll(us []*Upload) ([]Transfer, []error) {
+	ts, errs := make([]Transfer, len(us)), make([]error, len(us))
+	type done struct {
+		n   int64
+		sum []byte
+		err error
+	}
+	ready := make([]*done, len(us))
+	fd := -1
+	for i, u := range us {
+		if !u.markClosed() {
+			errs[i] = errors.New("finish upload: closed already")
+			continue
+		}
+		if kept, err := u.keepPartial(); kept {
+			errs[i] = err
+			if errs[i] == nil {
+				errs[i] = errors.New("finish upload: interrupted")
+			}
+			continue
+		}
+		n, sum, err := u.finishData()
+		ready[i] = &done{n, sum, err}
+		if err == nil && fd < 0 {
+			fd = int(u.f.Fd())
+		}
+	}
+	if fd >= 0 && unix.Syncfs(fd) != nil {
+		// No syncfs here: each file is synced on its own.
+		for i, d := range ready {
+			if d != nil && d.err == nil {
+				d.err = us[i].f.Sync()
+			}
+		}
+	}
+	for i, d := range ready {
+		if d != nil {
+			ts[i], errs[i] = us[i].complete(d.n, d.sum, d.err)
+		}
+	}
+	return ts, errs
+}
+
+// markClosed marks the upload closed, and says false when it was already.
+func (u *upload) markClosed() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return false
+	}
+	u.closed = true
+	return true
+}
+
+// keepPartial keeps an interrupted or failed upload as a partial file to resume, and says
+// true; a complete one it leaves alone.
+func (u *upload) keepPartial() (bool, error) {
+	u.mu.Lock()
+	interrupted, werr := u.interrupted, u.writeErr
+	u.mu.Unlock()
+	if !interrupted && werr == nil {
+		return false, nil
+	}
+	defer u.p.release(u.key)
+	t := u.transfer()
+	n, state := u.tr.stop()
+	err := u.name()
+	if err == nil {
+		err = u.f.Sync()
+	}
+	u.f.Close()
+	if err == nil {
+		m, _ := u.p.readMeta(u.key)
+		m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
+		if m.Started.IsZero() {
+			m.Started = u.started.UTC()
+		}
+		err = u.p.writeMeta(u.key, m)
+	}
+	t.Size, t.Duration = n, time.Since(u.started)
+	u.report(t)
+	if werr != nil {
+		return true, werr
+	}
+	return true, err
+}
+
+func (u *upload) transfer() Transfer {
+	return Transfer{Account: u.account, Remote: u.remote, Service: u.service, Upload: true,
+		Path: u.path, Resumed: u.resumed}
+}
+
+// finishData waits for the hash of all the data and returns the size and the sum.
+func (u *upload) finishData() (int64, []byte, error) {
+	u.mu.Lock()
+	rehash := u.rehash
+	u.mu.Unlock()
 	n, sum, err := u.tr.finish()
 	if err == nil && rehash {
 		n, sum, err = hashFile(u.f)
 	}
-	if err == nil {
-		err = u.f.Sync()
-	}
-	if cerr := u.f.Close(); err == nil {
-		err = cerr
-	}
+	return n, sum, err
+}
+
+// complete places an upload whose data is durable (err says if it is not) and reports it.
+func (u *upload) complete(n int64, sum []byte, err error) (Transfer, error) {
+	defer u.p.release(u.key)
+	t := u.transfer()
 	if err != nil {
+		u.f.Close()
 		u.p.log.Warn("finish upload", "path", u.path, "err", err)
 		t.Duration = time.Since(u.started)
 		u.report(t)
-		return fmt.Errorf("finish upload: %w", err)
+		return t, fmt.Errorf("finish upload: %w", err)
 	}
 	// The meta file goes first: it must never outlive its partial file, or a later upload
 	// of the same name would trust it.
 	if u.metaWritten {
 		u.p.root.Remove(u.key + ".json")
 	}
-	final, err := u.place(u.key + ".part")
+	part := u.key + ".part"
+	if u.unnamed {
+		part = ""
+	}
+	final, err := u.place(u.f, part)
+	if cerr := u.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("finish upload: %w", cerr)
+	}
 	if err != nil {
 		t.Size, t.Duration = n, time.Since(u.started)
 		u.report(t)
-		return err
+		return t, err
 	}
 	t.Path, t.Size, t.SHA256, t.Complete, t.Duration = final, n, hex.EncodeToString(sum), true, time.Since(u.started)
 	u.report(t)
-	return nil
+	return t, nil
 }
 
 // hashFile returns the size and SHA-256 of all of f.
@@ -367,4 +513,23 @@ func (u *upload) report(t Transfer) {
 	if u.done != nil {
 		u.done(t)
 	}
+}
+
+// Discard drops an upload its sender will send again: an unnamed file vanishes, and one that
+// has a name already stays as a partial file to resume, as after an interruption.
+func (u *upload) Discard() {
+	u.Interrupt()
+	if !u.markClosed() {
+		return
+	}
+	u.tr.stop() // from here on, u.unnamed is this goroutine's to read
+	if !u.unnamed {
+		u.keepPartial()
+		return
+	}
+	defer u.p.release(u.key)
+	u.f.Close()
+	t := u.transfer()
+	t.Duration = time.Since(u.started)
+	u.report(t)
 }
