@@ -30,6 +30,7 @@ type clientFlags struct {
 	knownHosts string
 	parallel   int
 	quiet      bool
+	sftpOnly   bool
 }
 
 func (f *clientFlags) add(c *cobra.Command, transfers bool) {
@@ -39,6 +40,7 @@ func (f *clientFlags) add(c *cobra.Command, transfers bool) {
 	if transfers {
 		c.Flags().IntVarP(&f.parallel, "parallel", "j", 8, "files transferred at once")
 		c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print only errors")
+		c.Flags().BoolVar(&f.sftpOnly, "sftp", false, "move files by plain SFTP requests, not buktu's streams (slower with many files; for comparison)")
 	}
 }
 
@@ -175,7 +177,7 @@ An interrupted send resumes where it stopped: run the same command again.`,
 			return withHint(fmt.Errorf("%s is the host's %s port, not its send port", t.Addr(), cl.Service), "use 'buktu put FILE… HOST:PATH' there, or the send port (1419)")
 		}
 		p := e.meter(&f, "sent", false)
-		results, err := cl.Upload(e.ctx, args[1:], "", transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}})
+		results, err := cl.Upload(e.ctx, args[1:], "", transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}, SFTPOnly: f.sftpOnly})
 		for _, r := range results {
 			if r.Err == nil && r.Remote != r.Local && path.Base(r.Remote) != filepath.Base(r.Local) && !f.quiet {
 				fmt.Fprintf(e.stderr, "buktu: %s was taken on the host; sent as %s\n", filepath.Base(r.Local), r.Remote)
@@ -299,7 +301,7 @@ The last argument is where to put them when it is not HOST:PATH (default: the cu
 		}
 		defer cl.Close()
 		p := e.meter(&f, "received", false)
-		results, err := cl.Download(e.ctx, paths, local, transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}})
+		results, err := cl.Download(e.ctx, paths, local, transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}, SFTPOnly: f.sftpOnly})
 		return e.finish(p, results, err)
 	}
 	return c
@@ -338,7 +340,7 @@ again.`,
 			}
 		}
 		p := e.meter(&f, "sent", false)
-		results, err := cl.Upload(e.ctx, args[:len(args)-1], base, transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}})
+		results, err := cl.Upload(e.ctx, args[:len(args)-1], base, transfer.UploadOptions{Parallel: f.parallel, Meter: meterAdapter{p}, SFTPOnly: f.sftpOnly})
 		return e.finish(p, results, err)
 	}
 	return c

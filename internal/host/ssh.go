@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -217,6 +219,14 @@ func (h *sendHandler) SFTP() sftp.Handlers { return files.InboxHandlers(h.s) }
 func (h *sendHandler) Busy() bool          { return h.s.Busy() }
 func (h *sendHandler) Close() error        { h.end(); return nil }
 
+// PutSink receives a put stream into the sender's inbox, as SFTP uploads would arrive.
+func (h *sendHandler) PutSink() sshd.PutSink {
+	return uploadSink{
+		create: func(p string) (*files.Upload, error) { return h.s.Create(p, false) },
+		name:   func(placed string) string { return strings.TrimPrefix(placed, h.acct+"/") },
+	}
+}
+
 func (h *sendHandler) Request(name string, payload []byte) ([]byte, error) {
 	switch name {
 	case sshd.ReqHello:
@@ -254,6 +264,78 @@ type exchangeHandler struct {
 func (h *exchangeHandler) SFTP() sftp.Handlers { return files.ExchangeHandlers(h.s) }
 func (h *exchangeHandler) Busy() bool          { return h.s.Busy() }
 func (h *exchangeHandler) Close() error        { h.end(); return nil }
+
+// PutSink receives a put stream into the exchange folder, as SFTP uploads would arrive.
+func (h *exchangeHandler) PutSink() sshd.PutSink {
+	return uploadSink{
+		create: func(p string) (*files.Upload, error) { return h.s.Create(p, false) },
+		name:   func(placed string) string { return placed },
+	}
+}
+
+// uploadSink puts the files of a put stream through files' uploads: the same policy, names,
+// activity log and hooks as SFTP, with a batch made durable at once (files.CloseAll).
+type uploadSink struct {
+	create func(path string) (*files.Upload, error)
+	name   func(placed string) string // the name the client knows a placed file by
+}
+
+func (u uploadSink) Create(p string, _ int64) (sshd.PutFile, error) {
+	up, err := u.create(p)
+	if err != nil {
+		return nil, errors.New(clientError(err))
+	}
+	return up, nil
+}
+
+func (u uploadSink) Finish(fs []sshd.PutFile) []sshd.FileSum {
+	ups := make([]*files.Upload, len(fs))
+	for i, f := range fs {
+		ups[i] = f.(*files.Upload)
+	}
+	ts, errs := files.CloseAll(ups)
+	sums := make([]sshd.FileSum, len(fs))
+	for i, t := range ts {
+		if errs[i] != nil {
+			sums[i] = sshd.FileSum{Error: clientError(errs[i])}
+			continue
+		}
+		sums[i] = sshd.FileSum{Path: u.name(t.Path), Size: uint64(t.Size), SHA256: t.SHA256}
+	}
+	return sums
+}
+
+func (u uploadSink) Discard(f sshd.PutFile) { f.(*files.Upload).Discard() }
+
+// OpenGet opens a file for buktu's get stream, with the same policy as an SFTP read.
+func (h *exchangeHandler) OpenGet(p string) (sshd.GetFile, error) {
+	d, err := h.s.Open(p)
+	if err != nil {
+		return nil, errors.New(clientError(err))
+	}
+	return getFile{d, h.s, p}, nil
+}
+
+// getFile is a download served on the get stream.
+type getFile struct {
+	*files.Download
+	s    *files.ExchangeSession
+	path string
+}
+
+// Finish closes the download and returns the sum made while serving it; a download that
+// started past the beginning has none, so the file is hashed (or its sum found in the cache).
+func (g getFile) Finish() (int64, string, error) {
+	g.Close()
+	if n, sum, ok := g.Sum(); ok {
+		return n, sum, nil
+	}
+	n, sum, err := g.s.SHA256(g.path)
+	if err != nil {
+		return 0, "", errors.New(clientError(err))
+	}
+	return n, sum, nil
+}
 
 func (h *exchangeHandler) Request(name string, payload []byte) ([]byte, error) {
 	switch name {
@@ -306,6 +388,12 @@ func clientError(err error) string {
 		return "no such file"
 	case errors.Is(err, files.ErrDenied), errors.Is(err, files.ErrBadPath):
 		return "permission denied"
+	case errors.Is(err, files.ErrTooLarge):
+		return "file larger than the host allows"
+	case errors.Is(err, files.ErrBusy):
+		return "the same file is being uploaded on another connection"
+	case errors.Is(err, syscall.ENOSPC):
+		return "no space left on the host"
 	}
 	return "failure"
 }

@@ -152,7 +152,20 @@ func (s *Server) globalRequest(h Handler, req *ssh.Request) {
 	}
 }
 
-// session serves one session channel: the SFTP subsystem and nothing else.
+// Getter is a Handler that also serves SubsystemGet.
+type Getter interface {
+	// OpenGet opens a file to stream; an error's message goes to the client.
+	OpenGet(path string) (GetFile, error)
+}
+
+// Putter is a Handler that also serves SubsystemPut.
+type Putter interface {
+	// PutSink returns where the files of one put stream go.
+	PutSink() PutSink
+}
+
+// session serves one session channel: the SFTP subsystem, or buktu's get and put streams
+// where the handler serves them.
 func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	started := false
@@ -178,6 +191,32 @@ func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-cha
 					srv.Close()
 					done <- err
 				}()
+			case req.Type == "subsystem" && !started && subsystem(req.Payload) == SubsystemGet:
+				g, ok := h.(Getter)
+				if !ok {
+					req.Reply(false, nil)
+					continue
+				}
+				req.Reply(true, nil)
+				started = true
+				go func() {
+					err := ServeGet(ch, g.OpenGet)
+					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+					done <- err
+				}()
+			case req.Type == "subsystem" && !started && subsystem(req.Payload) == SubsystemPut:
+				p, ok := h.(Putter)
+				if !ok {
+					req.Reply(false, nil)
+					continue
+				}
+				req.Reply(true, nil)
+				started = true
+				go func() {
+					err := ServePut(ch, p.PutSink())
+					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+					done <- err
+				}()
 			case req.Type == "exec" || req.Type == "shell":
 				io.WriteString(ch.Stderr(), "buktu: this port serves SFTP only (scp works in its default SFTP mode; not with -O)\n")
 				req.Reply(false, nil)
@@ -188,7 +227,7 @@ func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-cha
 			}
 		case err := <-done:
 			if err != nil && !errors.Is(err, io.EOF) {
-				log.Info("sftp session ended", "err", err)
+				log.Info("session ended", "err", err)
 			}
 			return
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/sys/unix"
+
+	"github.com/buktu/buktu/internal/tmpfile"
 )
 
 // partSuffix marks a download in progress: it is renamed to its name only when complete and
@@ -61,6 +65,11 @@ func (c *Client) Download(ctx context.Context, remotes []string, local string, o
 			}
 		}
 	}
+	if !o.SFTPOnly {
+		if results, err := c.streamDownload(ctx, jobs, o); !errors.Is(err, errNoStream) {
+			return results, err
+		}
+	}
 	results := c.run(ctx, jobs, o, syncDownloads, c.placeDownload, c.downloadOne)
 	return results, ctx.Err()
 }
@@ -78,7 +87,9 @@ func syncDownloads(batch []pending) {
 	defer dir.Close()
 	if err := unix.Syncfs(int(dir.Fd())); err != nil {
 		for _, p := range batch {
-			if f, err := os.OpenFile(p.r.Local+partSuffix, os.O_RDWR, 0); err == nil {
+			if p.r.tmp != nil {
+				p.r.tmp.Sync()
+			} else if f, err := os.OpenFile(p.r.Local+partSuffix, os.O_RDWR, 0); err == nil {
 				f.Sync()
 				f.Close()
 			}
@@ -90,6 +101,23 @@ func syncDownloads(batch []pending) {
 // is removed, so the next try starts afresh.
 func (c *Client) placeDownload(p pending) {
 	part := p.r.Local + partSuffix
+	if f := p.r.tmp; f != nil {
+		p.r.tmp = nil
+		defer f.Close()
+		if p.r.Err != nil {
+			return
+		}
+		err := tmpfile.Link(f, nil, p.r.Local)
+		if errors.Is(err, fs.ErrExist) {
+			// A get replaces a local file of the same name, as a rename would.
+			os.Remove(part)
+			if err = tmpfile.Link(f, nil, part); err == nil {
+				err = os.Rename(part, p.r.Local)
+			}
+		}
+		p.r.Err = err
+		return
+	}
 	if p.r.Err != nil {
 		if p.r.Resumed > 0 {
 			os.Remove(part)
@@ -113,14 +141,31 @@ func pathRel(base, p string) string {
 	return p[len(base)+1:]
 }
 
-// downloadOne fetches one file into its partial name, continuing what an earlier try left.
+// downloadOne fetches one file. A small one, with nothing left of an earlier try, goes into
+// an unnamed file that gets its name once checked: one change to the folder instead of a
+// create and a rename, and nothing to clean up if it fails. Others go to a partial file beside
+// their name, continuing what an earlier try left.
 func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 	r := Result{Local: j.local, Remote: j.remote, Size: j.size}
-	if err := os.MkdirAll(filepath.Dir(j.local), 0o755); err != nil {
+	dir := filepath.Dir(j.local)
+	if err := c.mkdirOnce(dir); err != nil {
 		r.Err = err
 		return r
 	}
 	part := j.local + partSuffix
+	if j.size < resumeMin {
+		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
+			if f, err := tmpfile.Create(dir, 0o644); err == nil {
+				r = fetch(sess, j, f, 0, sha256.New(), bar)
+				if r.Err != nil {
+					f.Close()
+				} else {
+					r.tmp = f
+				}
+				return r
+			}
+		}
+	}
 	lf, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		r.Err = err
@@ -144,8 +189,14 @@ func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 		return r
 	}
 	lf.Seek(offset, io.SeekStart)
-	r.Resumed = offset
 	bar.SetCurrent(offset)
+	return fetch(sess, j, lf, offset, h, bar)
+}
+
+// fetch receives the host's file from offset on into lf, at its offset, hashing it into h,
+// which holds the hash of what lf has before offset.
+func fetch(sess *sftp.Client, j job, lf *os.File, offset int64, h hash.Hash, bar Bar) Result {
+	r := Result{Local: j.local, Remote: j.remote, Size: j.size, Resumed: offset}
 	rf, err := sess.Open(j.remote)
 	if err != nil {
 		r.Err = fmt.Errorf("open on the host: %w", err)
@@ -165,6 +216,18 @@ func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 	r.Size = offset + n
 	r.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return r
+}
+
+// mkdirOnce makes a local folder, once per download.
+func (c *Client) mkdirOnce(dir string) error {
+	if _, ok := c.made.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	c.made.Store(dir, true)
+	return nil
 }
 
 type hashWriter struct {

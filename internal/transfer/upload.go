@@ -50,6 +50,9 @@ const smallFile = 128 << 10
 type UploadOptions struct {
 	Parallel int   // files at once; 0 means 8
 	Meter    Meter // nil means silent
+	// SFTPOnly moves every file by SFTP requests, as any SFTP client would, even when the
+	// host offers buktu's get and put streams.
+	SFTPOnly bool
 }
 
 // Result is what became of one file.
@@ -60,6 +63,9 @@ type Result struct {
 	SHA256  string
 	Resumed int64
 	Err     error
+
+	tmp  *os.File      // a download not yet named (see tmpfile), until it is checked
+	host *sshd.FileSum // the host's size and sum, when they came with the data
 }
 
 type job struct {
@@ -134,10 +140,33 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 	// complete: what is in flight stays partial, to resume.
 	stop := context.AfterFunc(ctx, func() { c.ssh.Close() })
 	defer stop()
-	partials := c.partials(jobs)
-	results := c.run(ctx, jobs, o, nil, nil, func(sess *sftp.Client, j job, bar Bar) Result {
-		return c.uploadOne(sess, j, partials[j.remote], bar)
-	})
+	// Files too small to resume go on put streams; the others, and all when the host does
+	// not take the stream, over SFTP.
+	results := make([]Result, len(jobs))
+	var small, rest []int
+	for i, j := range jobs {
+		if j.size < resumeMin {
+			small = append(small, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if len(small) == 0 || o.SFTPOnly || c.streamUpload(ctx, jobs, results, small, o) != nil {
+		rest = append(small, rest...)
+	}
+	if len(rest) > 0 {
+		sub := make([]job, len(rest))
+		for k, i := range rest {
+			sub[k] = jobs[i]
+		}
+		partials := c.partials(sub)
+		got := c.run(ctx, sub, o, nil, nil, func(sess *sftp.Client, j job, bar Bar) Result {
+			return c.uploadOne(sess, j, partials[j.remote], bar)
+		})
+		for k, i := range rest {
+			results[i] = got[k]
+		}
+	}
 	for i := range results {
 		if results[i].Err == nil && results[i].SHA256 == "" {
 			results[i].Err = ctx.Err()

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/buktu/buktu/internal/sshd"
 )
@@ -12,6 +13,9 @@ const (
 	verifyBatch = 512
 	verifyBytes = 64 << 10
 )
+
+// batchWait is how long a batch waits for more files once its first is in.
+const batchWait = 20 * time.Millisecond
 
 // verifier checks finished files against the host's SHA-256 in batches: SSH global requests
 // go one at a time, so one per file would make thousands of small files wait on round trips.
@@ -47,6 +51,9 @@ func (v *verifier) run() {
 	for p := range v.in {
 		batch := []pending{p}
 		size := len(p.r.Remote)
+		// Files that finish within a short while share a batch: one round trip, and for
+		// downloads one sync of the disk, for all of them.
+		wait := time.NewTimer(batchWait)
 	fill:
 		for len(batch) < verifyBatch && size < verifyBytes {
 			select {
@@ -56,10 +63,11 @@ func (v *verifier) run() {
 				}
 				batch = append(batch, q)
 				size += len(q.r.Remote)
-			default:
+			case <-wait.C:
 				break fill
 			}
 		}
+		wait.Stop()
 		v.check(batch)
 	}
 }
@@ -68,28 +76,53 @@ func (v *verifier) check(batch []pending) {
 	if v.before != nil {
 		v.before(batch)
 	}
-	paths := make([]string, len(batch))
+	// Files that came on a get stream carry the host's sum already; the others are asked for.
+	sums := make([]sshd.FileSum, len(batch))
+	var ask []string
+	var at []int
 	for i, p := range batch {
-		paths[i] = p.r.Remote
+		if p.r.host != nil {
+			sums[i] = *p.r.host
+			continue
+		}
+		ask = append(ask, p.r.Remote)
+		at = append(at, i)
 	}
-	sums, err := v.c.Sums(paths)
+	var err error
+	if len(ask) > 0 {
+		var got []sshd.FileSum
+		got, err = v.c.Sums(ask)
+		for k, i := range at {
+			if err == nil {
+				sums[i] = got[k]
+			}
+		}
+	}
 	for i, p := range batch {
-		switch {
-		case err != nil:
+		if err != nil && p.r.host == nil {
 			p.r.Err = fmt.Errorf("check SHA-256 with the host: %w", err)
-		case sums[i].Error != "":
-			p.r.Err = fmt.Errorf("check SHA-256 with the host: %s", sums[i].Error)
-		case sums[i].SHA256 != p.r.SHA256 || int64(sums[i].Size) != p.r.Size:
-			p.r.Err = fmt.Errorf("SHA-256 mismatch: the host has %d bytes with %.16s…, this side %d bytes with %.16s…",
-				sums[i].Size, sums[i].SHA256, p.r.Size, p.r.SHA256)
-		default:
-			p.r.Remote = sums[i].Path
+		} else {
+			p.r.Err = compare(p.r, sums[i])
 		}
 		if v.after != nil {
 			v.after(p)
 		}
 		p.bar.Done(p.r.Err)
 	}
+}
+
+// compare checks a file against the host's size and SHA-256 of it; when they match, the
+// result takes the name the host has it under.
+func compare(r *Result, s sshd.FileSum) error {
+	switch {
+	case s.Error != "":
+		return fmt.Errorf("check SHA-256 with the host: %s", s.Error)
+	case s.SHA256 != r.SHA256 || int64(s.Size) != r.Size:
+		return fmt.Errorf("SHA-256 mismatch: the host has %d bytes with %.16s…, this side %d bytes with %.16s…",
+			s.Size, s.SHA256, r.Size, r.SHA256)
+	}
+	r.Remote = s.Path
+	return nil
 }
 
 // Sums asks the host for the size and SHA-256 of files, in one round trip.
