@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The data sets of the benchmark. Each runs twice: on a two-core machine with a
@@ -144,7 +146,9 @@ func writeTable(w io.Writer, bed *bed, outs []outcome) {
 	}
 	fmt.Fprintf(w, "- host memory under %s during the runs — peak %s %s\n\n", mib(hostMemoryTarget), mib(peak), mark(peak < hostMemoryTarget))
 	fmt.Fprintf(w, "Ciphers: OpenSSH's defaults chose %s; buktu uses %s. ", bed.ssh.Cipher, buktuCipher)
-	fmt.Fprintf(w, "OpenSSH's tools do not fsync what they write; buktu syncs every file before it shows it (the host on send, the client on get). ")
+	fmt.Fprintf(w, "OpenSSH's tools do not fsync what they write; buktu makes every file durable before it shows it (the host on send, the client on get; small files in batches, with one syncfs each). ")
+	fmt.Fprintf(w, "Every tool logs in with the same Ed25519 key. ")
+	fmt.Fprintf(w, "The copies of a data set are moved aside between runs and removed together after its last, and the next data set waits %s: ext4 without a journal does not reuse an inode freed less than a minute ago and pays for skipping each one. ", settleTime)
 	fmt.Fprintf(w, "Host peak RSS is the buktu host's VmHWM (reset before each run) and VmRSS sampled every 50 ms; ")
 	fmt.Fprintf(w, "sshd's is the summed PSS of its process tree (per-connection processes, rsync's server side), sampled.\n\n")
 	fmt.Fprintf(w, "Machine: %s, %d CPUs, Linux %s, %s, %s, %s; data on %s.  \n", cpuModel(), runtime.NumCPU(), kernel(), runtime.Version(), bed.ssh.Version, rsyncVersion(), filesystem(os.TempDir()))
@@ -221,6 +225,23 @@ func rsyncVersion() string {
 }
 
 // filesystem names the file system that holds dir: fsync is free on tmpfs and not on a disk.
+// journal says whether the ext4 file system holding dir has a journal, as far as /sys and
+// /proc tell: without one, every fsync and every freed inode cost differently (see settleTime).
+func journal(dir string) string {
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil {
+		return ""
+	}
+	dev, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	if err != nil {
+		return ""
+	}
+	if m, _ := filepath.Glob("/proc/fs/jbd2/" + filepath.Base(dev) + "-*"); len(m) > 0 {
+		return " with a journal"
+	}
+	return " without a journal"
+}
+
 func filesystem(dir string) string {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
@@ -228,6 +249,9 @@ func filesystem(dir string) string {
 	}
 	names := map[int64]string{0xef53: "ext4", 0x01021994: "tmpfs", 0x9123683e: "btrfs", 0x58465342: "xfs", 0x794c7630: "overlayfs", 0x2fc12fc1: "zfs"}
 	if n, ok := names[int64(st.Type)]; ok {
+		if n == "ext4" {
+			n += journal(dir)
+		}
 		return n
 	}
 	return fmt.Sprintf("fs 0x%x", st.Type)
