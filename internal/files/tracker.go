@@ -122,9 +122,14 @@ func (t *tracker) addSpanLocked(s span) {
 
 func (t *tracker) run() {
 	defer close(t.done)
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	// The buffer is held only while there is something to hash: a tracker waiting for more
+	// (as the files of a put stream do until their batch is finished) holds none.
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			bufPool.Put(bp)
+		}
+	}()
 	for {
 		t.mu.Lock()
 		target, closing := t.contiguous, t.closing
@@ -134,7 +139,11 @@ func (t *tracker) run() {
 			target = max(target, t.end)
 		}
 		t.mu.Unlock()
+		if t.hashed < target && bp == nil {
+			bp = bufPool.Get().(*[]byte)
+		}
 		for t.hashed < target {
+			buf := *bp
 			n := int(min(int64(len(buf)), target-t.hashed))
 			m, err := t.src.ReadAt(buf[:n], t.hashed)
 			t.h.Write(buf[:m])
@@ -152,6 +161,10 @@ func (t *tracker) run() {
 		}
 		if closing {
 			return
+		}
+		if bp != nil {
+			bufPool.Put(bp)
+			bp = nil
 		}
 		<-t.wake
 	}

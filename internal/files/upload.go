@@ -70,8 +70,7 @@ func newPartials(root *os.Root, log *slog.Logger) (*partials, error) {
 	}
 	p := &partials{root: root, log: log, active: map[string]struct{}{}}
 	if dir, err := root.Open(partialDir); err == nil {
-		if f, err := tmpfile.CreateAt(dir, 0o600); err == nil {
-			f.Close()
+		if tmpfile.Works(dir) {
 			p.dir = dir
 		} else {
 			dir.Close()
@@ -152,9 +151,10 @@ type upload struct {
 
 	mu          sync.Mutex // guards the fields below
 	interrupted bool
-	metaWritten bool // a meta file exists for this upload
-	unnamed     bool // the data is in an unnamed file, not yet linked as key.part
-	rehash      bool // a write landed in the resumed prefix, so its saved hash no longer holds
+	metaWritten bool    // a meta file exists for this upload
+	unnamed     bool    // the data is in an unnamed file, not yet linked as key.part
+	written     *hashed // set by Written
+	rehash      bool    // a write landed in the resumed prefix, so its saved hash no longer holds
 	closed      bool
 	writeErr    error
 }
@@ -317,6 +317,13 @@ func (u *upload) WriteAt(b []byte, off int64) (int, error) {
 		u.mu.Unlock()
 		return 0, ErrTooLarge
 	}
+	u.mu.Lock()
+	if u.written != nil {
+		u.writeErr = errors.New("write after the upload was complete")
+		u.mu.Unlock()
+		return 0, ErrBadPath
+	}
+	u.mu.Unlock()
 	n, err := u.f.WriteAt(b, off)
 	u.tr.finished(off, n)
 	if err != nil || off < u.resumed {
@@ -456,11 +463,31 @@ func (u *upload) transfer() Transfer {
 		Path: u.path, Resumed: u.resumed}
 }
 
+// Written says all the upload's data is written: its hash is finished now, and the hashing
+// goroutine ends, so an upload waiting to be closed in a batch (CloseAll) holds nothing but
+// its file. Writing more after it is an error that Close reports.
+func (u *upload) Written() {
+	n, sum, err := u.finishData()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.written = &hashed{n, sum, err}
+}
+
+// hashed is an upload's size and SHA-256 once all of it is written.
+type hashed struct {
+	n   int64
+	sum []byte
+	err error
+}
+
 // finishData waits for the hash of all the data and returns the size and the sum.
 func (u *upload) finishData() (int64, []byte, error) {
 	u.mu.Lock()
-	rehash := u.rehash
+	rehash, done := u.rehash, u.written
 	u.mu.Unlock()
+	if done != nil {
+		return done.n, done.sum, done.err
+	}
 	n, sum, err := u.tr.finish()
 	if err == nil && rehash {
 		n, sum, err = hashFile(u.f)
@@ -514,6 +541,9 @@ func (u *upload) report(t Transfer) {
 		u.done(t)
 	}
 }
+
+// Offset is where the upload continues: what it held when it was opened.
+func (u *upload) Offset() int64 { return u.resumed }
 
 // Discard drops an upload its sender will send again: an unnamed file vanishes, and one that
 // has a name already stays as a partial file to resume, as after an interruption.

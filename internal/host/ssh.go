@@ -222,7 +222,7 @@ func (h *sendHandler) Close() error        { h.end(); return nil }
 // PutSink receives a put stream into the sender's inbox, as SFTP uploads would arrive.
 func (h *sendHandler) PutSink() sshd.PutSink {
 	return uploadSink{
-		create: func(p string) (*files.Upload, error) { return h.s.Create(p, false) },
+		create: h.s.Create,
 		name:   func(placed string) string { return strings.TrimPrefix(placed, h.acct+"/") },
 	}
 }
@@ -268,7 +268,7 @@ func (h *exchangeHandler) Close() error        { h.end(); return nil }
 // PutSink receives a put stream into the exchange folder, as SFTP uploads would arrive.
 func (h *exchangeHandler) PutSink() sshd.PutSink {
 	return uploadSink{
-		create: func(p string) (*files.Upload, error) { return h.s.Create(p, false) },
+		create: h.s.Create,
 		name:   func(placed string) string { return placed },
 	}
 }
@@ -276,14 +276,18 @@ func (h *exchangeHandler) PutSink() sshd.PutSink {
 // uploadSink puts the files of a put stream through files' uploads: the same policy, names,
 // activity log and hooks as SFTP, with a batch made durable at once (files.CloseAll).
 type uploadSink struct {
-	create func(path string) (*files.Upload, error)
+	create func(path string, resume bool) (*files.Upload, error)
 	name   func(placed string) string // the name the client knows a placed file by
 }
 
-func (u uploadSink) Create(p string, _ int64) (sshd.PutFile, error) {
-	up, err := u.create(p)
+func (u uploadSink) Create(p string, _, offset int64) (sshd.PutFile, error) {
+	up, err := u.create(p, offset > 0)
 	if err != nil {
 		return nil, errors.New(clientError(err))
+	}
+	if held := up.Offset(); held != offset {
+		up.Discard() // what the host has stays, to resume from where it is
+		return nil, fmt.Errorf("the host holds %d bytes of this upload, not %d: send it again", held, offset)
 	}
 	return up, nil
 }
@@ -306,6 +310,12 @@ func (u uploadSink) Finish(fs []sshd.PutFile) []sshd.FileSum {
 }
 
 func (u uploadSink) Discard(f sshd.PutFile) { f.(*files.Upload).Discard() }
+
+func (u uploadSink) Interrupt(f sshd.PutFile) {
+	up := f.(*files.Upload)
+	up.Interrupt()
+	up.Close()
+}
 
 // OpenGet opens a file for buktu's get stream, with the same policy as an SFTP read.
 func (h *exchangeHandler) OpenGet(p string) (sshd.GetFile, error) {

@@ -16,8 +16,9 @@ import (
 // sending the next, so ten thousand small files cost neither ten thousand round trips nor ten
 // thousand flushes of the disk.
 //
-// From the client, for each file: a header frame ('F', an SSH string (the path) and a uint64
-// (the size)), data frames ('D', a uint32 length and that many bytes), then an end frame ('S')
+// From the client, for each file: a header frame ('F', an SSH string (the path), a uint64 (the
+// size) and a uint64 (the offset it starts at: not 0 to resume an interrupted upload from
+// what the host has of it, which the host checks)), data frames ('D', a uint32 length and that many bytes), then an end frame ('S')
 // or, when the client cannot read the rest of its file, an abort frame ('X'). The client ends
 // the stream by closing its side. From the host, for each file in order: 'S', an SSH string
 // (the path the file was placed under), a uint64 size and 32 bytes of SHA-256 computed by the
@@ -40,17 +41,24 @@ const (
 // PutFile is a file the host receives on a put stream.
 type PutFile interface {
 	io.WriterAt
+	// Written says all of the file's data is written: the host may finish with it (hash the
+	// rest, let go of buffers) while it waits for its batch.
+	Written()
 }
 
 // PutSink is where the host puts the files of a put stream.
 type PutSink interface {
-	// Create starts a file; an error's message goes to the client.
-	Create(path string, size int64) (PutFile, error)
+	// Create starts a file, or with offset > 0 continues an interrupted upload that holds
+	// offset bytes; an error's message goes to the client.
+	Create(path string, size, offset int64) (PutFile, error)
 	// Finish makes complete files durable and places them, and returns for each its placed
 	// path, size and SHA-256, or an Error for the client.
 	Finish(files []PutFile) []FileSum
 	// Discard drops a file that will not be finished.
 	Discard(f PutFile)
+	// Interrupt keeps a file whose stream broke in the middle as a partial upload, to be
+	// resumed as an interrupted SFTP upload would be.
+	Interrupt(f PutFile)
 }
 
 // putAck is one answer the host owes, in order: a file to finish, or an error already known.
@@ -60,7 +68,9 @@ type putAck struct {
 }
 
 // ServePut receives one put stream from rw into sink. It returns when the client ends the
-// stream, or with the error that broke it; files not finished then are discarded.
+// stream, or with the error that broke it: the file it broke in is then interrupted (kept to
+// resume), and files complete but not yet answered are discarded, since the client will send
+// them again.
 func ServePut(rw io.ReadWriter, sink PutSink) error {
 	r := bufio.NewReaderSize(rw, 256<<10)
 	w := bufio.NewWriterSize(rw, 64<<10)
@@ -74,7 +84,7 @@ func ServePut(rw io.ReadWriter, sink PutSink) error {
 	)
 	fail := func(err error) error {
 		if cur != nil {
-			sink.Discard(cur)
+			sink.Interrupt(cur)
 		}
 		for _, a := range queue {
 			if a.f != nil {
@@ -135,11 +145,15 @@ func ServePut(rw io.ReadWriter, sink PutSink) error {
 				return fail(fmt.Errorf("read put stream: %w", unexpected(err)))
 			}
 			size := binary.BigEndian.Uint64(hdr[:])
-			if size > 1<<62 {
-				return fail(fmt.Errorf("put stream: size %d is out of range", size))
+			if _, err := io.ReadFull(r, hdr[:]); err != nil {
+				return fail(fmt.Errorf("read put stream: %w", unexpected(err)))
 			}
-			inFile, off, curErr = true, 0, ""
-			if cur, err = sink.Create(p, int64(size)); err != nil {
+			from := binary.BigEndian.Uint64(hdr[:])
+			if size > 1<<62 || from > size {
+				return fail(fmt.Errorf("put stream: size %d from %d is out of range", size, from))
+			}
+			inFile, off, curErr = true, int64(from), ""
+			if cur, err = sink.Create(p, int64(size), int64(from)); err != nil {
 				cur, curErr = nil, err.Error()
 			}
 		case frameData:
@@ -180,8 +194,9 @@ func ServePut(rw io.ReadWriter, sink PutSink) error {
 			case kind == frameAbort:
 				queue = append(queue, putAck{err: "the sender could not read the file"})
 			case cur != nil:
+				cur.Written()
 				queue = append(queue, putAck{f: cur})
-				batched += off
+				batched += off + 1 // an empty file counts too
 			default:
 				queue = append(queue, putAck{err: curErr})
 			}
@@ -252,14 +267,16 @@ func NewPutWriter(w io.Writer) *PutWriter {
 	return &PutWriter{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 5+maxFrame)}
 }
 
-// Send sends one file: its path, its size and what r yields, and returns how many bytes it
-// sent. When r fails, the file is aborted on the stream (the host drops it) and r's error is
-// returned as a *SourceError; any other error means the stream failed.
-func (p *PutWriter) Send(path string, size int64, r io.Reader) (int64, error) {
-	if len(path) > maxGetPath || size < 0 {
-		return 0, fmt.Errorf("cannot send %q of %d bytes", path, size)
+// Send sends one file: its path, its size and what r yields from offset on (offset > 0
+// resumes an upload the host holds offset bytes of), and returns how many bytes it sent. When
+// r fails, the file is aborted on the stream (the host drops it) and r's error is returned as
+// a *SourceError; any other error means the stream failed.
+func (p *PutWriter) Send(path string, size, offset int64, r io.Reader) (int64, error) {
+	if len(path) > maxGetPath || size < 0 || offset < 0 || offset > size {
+		return 0, fmt.Errorf("cannot send %q of %d bytes from %d", path, size, offset)
 	}
 	hdr := binary.BigEndian.AppendUint64(appendString([]byte{frameHeader}, path), uint64(size))
+	hdr = binary.BigEndian.AppendUint64(hdr, uint64(offset))
 	if _, err := p.w.Write(hdr); err != nil {
 		return 0, err
 	}

@@ -132,16 +132,18 @@ func TestGetRequestLimits(t *testing.T) {
 
 // memSink keeps the files of a put stream in memory.
 type memSink struct {
-	mu        sync.Mutex
-	placed    map[string][]byte
-	finishes  []int // files per Finish call
-	discarded []string
+	mu          sync.Mutex
+	placed      map[string][]byte
+	finishes    []int // files per Finish call
+	discarded   []string
+	interrupted []string
 }
 
 type memPut struct {
-	path string
-	buf  []byte
-	fail bool
+	path    string
+	buf     []byte
+	fail    bool
+	written bool
 }
 
 func (m *memPut) WriteAt(b []byte, off int64) (int, error) {
@@ -155,11 +157,24 @@ func (m *memPut) WriteAt(b []byte, off int64) (int, error) {
 	return len(b), nil
 }
 
-func (s *memSink) Create(p string, _ int64) (PutFile, error) {
+func (m *memPut) Written() { m.written = true }
+
+func (s *memSink) Create(p string, _, offset int64) (PutFile, error) {
 	if strings.HasPrefix(p, "denied") {
 		return nil, errors.New("permission denied")
 	}
-	return &memPut{path: p, fail: strings.HasPrefix(p, "full")}, nil
+	m := &memPut{path: p, fail: strings.HasPrefix(p, "full")}
+	if offset > 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		old, ok := s.placed[p]
+		if !ok || int64(len(old)) < offset {
+			return nil, errors.New("nothing to resume")
+		}
+		m.buf = append([]byte{}, old[:offset]...)
+		delete(s.placed, p)
+	}
+	return m, nil
 }
 
 func (s *memSink) Finish(fs []PutFile) []FileSum {
@@ -169,6 +184,9 @@ func (s *memSink) Finish(fs []PutFile) []FileSum {
 	out := make([]FileSum, len(fs))
 	for i, f := range fs {
 		m := f.(*memPut)
+		if !m.written {
+			panic("a file was finished before it was written whole")
+		}
 		name := m.path
 		if _, taken := s.placed[name]; taken {
 			name += " (2)"
@@ -177,6 +195,12 @@ func (s *memSink) Finish(fs []PutFile) []FileSum {
 		out[i] = FileSum{Path: name, Size: uint64(len(m.buf)), SHA256: sum(m.buf)}
 	}
 	return out
+}
+
+func (s *memSink) Interrupt(f PutFile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interrupted = append(s.interrupted, f.(*memPut).path)
 }
 
 func (s *memSink) Discard(f PutFile) {
@@ -192,9 +216,10 @@ func TestPutStream(t *testing.T) {
 		return err
 	})
 	type send struct {
-		path string
-		data []byte
-		src  io.Reader // instead of data
+		path   string
+		data   []byte
+		src    io.Reader // instead of data
+		offset int64     // data[offset:] is sent, to resume what the sink has
 	}
 	big := bytes.Repeat([]byte{7}, 2*maxFrame+5)
 	var files []send
@@ -208,6 +233,13 @@ func TestPutStream(t *testing.T) {
 		send{path: "unreadable", src: io.MultiReader(strings.NewReader("part"), iotest.ErrReader(errors.New("bad sector")))},
 		send{path: "f0", data: []byte("again")},
 		send{path: "empty"},
+	)
+	for i := range putBatch { // "big" is placed before it is resumed
+		files = append(files, send{path: fmt.Sprintf("g%d", i), data: []byte{byte(i)}})
+	}
+	files = append(files,
+		send{path: "big", data: append(append([]byte{}, big...), "more"...), offset: int64(len(big))},
+		send{path: "nothing", data: []byte("xyz"), offset: 2},
 	)
 	answers := make(chan error, 1)
 	acks := make([]FileSum, 0, len(files))
@@ -229,9 +261,9 @@ func TestPutStream(t *testing.T) {
 	for _, f := range files {
 		src := f.src
 		if src == nil {
-			src = bytes.NewReader(f.data)
+			src = bytes.NewReader(f.data[f.offset:])
 		}
-		_, err := pw.Send(f.path, int64(len(f.data)), src)
+		_, err := pw.Send(f.path, int64(len(f.data)), f.offset, src)
 		var se *SourceError
 		if f.path == "unreadable" {
 			if !errors.As(err, &se) {
@@ -253,7 +285,7 @@ func TestPutStream(t *testing.T) {
 	for i, f := range files {
 		err, s := ackErrs[i], acks[i]
 		switch f.path {
-		case "denied/x", "full", "unreadable":
+		case "denied/x", "full", "unreadable", "nothing":
 			if err == nil {
 				t.Errorf("%s: stored as %q", f.path, s.Path)
 			}
@@ -264,8 +296,8 @@ func TestPutStream(t *testing.T) {
 			}
 		}
 	}
-	if acks[len(acks)-2].Path != "f0 (2)" {
-		t.Errorf("the second f0 was placed as %q", acks[len(acks)-2].Path)
+	if acks[putBatch+7].Path != "f0 (2)" {
+		t.Errorf("the second f0 was placed as %q", acks[putBatch+7].Path)
 	}
 	if len(sink.finishes) < 2 || sink.finishes[0] != putBatch {
 		t.Errorf("files were finished in batches of %v; want %d first", sink.finishes, putBatch)
@@ -280,10 +312,10 @@ func TestPutStream(t *testing.T) {
 func TestPutStreamBroken(t *testing.T) {
 	var b bytes.Buffer
 	pw := NewPutWriter(&b)
-	pw.Send("done", 3, strings.NewReader("abc"))
+	pw.Send("done", 3, 0, strings.NewReader("abc"))
 	pw.Flush()
 	whole := b.Len()
-	pw.Send("cut", 3, strings.NewReader("abc"))
+	pw.Send("cut", 3, 0, strings.NewReader("abc"))
 	pw.Flush()
 	cut := b.Bytes()[:b.Len()-2] // inside the second file
 	sink := &memSink{placed: map[string][]byte{}}
@@ -295,8 +327,9 @@ func TestPutStreamBroken(t *testing.T) {
 	if err == nil {
 		t.Fatal("a stream cut inside a file ended without an error")
 	}
-	if len(sink.placed) != 0 || !reflect.DeepEqual(sink.discarded, []string{"cut", "done"}) {
-		t.Errorf("placed %v, discarded %q; want nothing placed, both discarded", sink.placed, sink.discarded)
+	if len(sink.placed) != 0 || !reflect.DeepEqual(sink.discarded, []string{"done"}) || !reflect.DeepEqual(sink.interrupted, []string{"cut"}) {
+		t.Errorf("placed %v, discarded %q, interrupted %q; want nothing placed, done discarded, cut interrupted",
+			sink.placed, sink.discarded, sink.interrupted)
 	}
 	// Ended between files: what arrived is finished and answered.
 	sink = &memSink{placed: map[string][]byte{}}
@@ -368,11 +401,11 @@ func FuzzGetReader(f *testing.F) {
 func FuzzServePut(f *testing.F) {
 	var b bytes.Buffer
 	pw := NewPutWriter(&b)
-	pw.Send("a", 4, strings.NewReader("data"))
-	pw.Send("denied", 1, strings.NewReader("x"))
+	pw.Send("a", 4, 0, strings.NewReader("data"))
+	pw.Send("denied", 1, 0, strings.NewReader("x"))
 	pw.Flush()
 	f.Add(b.Bytes())
-	f.Add([]byte("F\x00\x00\x00\x01a\x00\x00\x00\x00\x00\x00\x00\x01X"))
+	f.Add([]byte("F\x00\x00\x00\x01a\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00X"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		sink := &memSink{placed: map[string][]byte{}}
 		var out bytes.Buffer

@@ -63,3 +63,20 @@ func Link(f *os.File, dir *os.File, name string) error {
 	}
 	return nil
 }
+
+// Works says whether unnamed files can be made in the open folder dir and given a name there:
+// it makes one, links it under a probe name and removes that. A caller that gets false uses
+// named partial files.
+func Works(dir *os.File) bool {
+	f, err := CreateAt(dir, 0o600)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	name := ".buktu-probe-" + strconv.Itoa(os.Getpid())
+	if err := Link(f, dir, name); err != nil {
+		return false
+	}
+	unix.Unlinkat(int(dir.Fd()), name, 0)
+	return true
+}

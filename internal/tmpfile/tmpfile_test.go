@@ -84,3 +84,32 @@ func TestCreateAtAndMissingFolder(t *testing.T) {
 		t.Fatalf("create in a missing folder: %v", err)
 	}
 }
+
+func TestWorks(t *testing.T) {
+	dir := t.TempDir()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := Create(dir, 0o600); errors.Is(err, ErrUnsupported) {
+		if Works(d) {
+			t.Fatal("Works says yes where unnamed files are not supported")
+		}
+		return
+	}
+	if !Works(d) {
+		t.Fatal("Works says no where unnamed files work")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the probe left %v", entries)
+	}
+	f, err := os.Open(filepath.Join(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if Works(f) { // closed: nothing can be made through it
+		t.Error("Works says yes through a closed folder")
+	}
+}

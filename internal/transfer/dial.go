@@ -44,7 +44,8 @@ type Client struct {
 	mu       sync.Mutex     // guards sessions
 	sessions []*sftp.Client // more SFTP sessions on the same connection, for parallel files
 
-	made sync.Map // local folders a download has made
+	made    sync.Map // local folders a download has made
+	unnamed bool     // downloads may go to unnamed files (see tmpfile); set before they start
 }
 
 // ErrHostKeyChanged is returned when a host's key is not the one pinned for it.

@@ -65,6 +65,7 @@ func (c *Client) Download(ctx context.Context, remotes []string, local string, o
 			}
 		}
 	}
+	c.unnamed = unnamedWorks(local)
 	if !o.SFTPOnly {
 		if results, err := c.streamDownload(ctx, jobs, o); !errors.Is(err, errNoStream) {
 			return results, err
@@ -153,7 +154,7 @@ func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 		return r
 	}
 	part := j.local + partSuffix
-	if j.size < resumeMin {
+	if j.size < resumeMin && c.unnamed {
 		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
 			if f, err := tmpfile.Create(dir, 0o644); err == nil {
 				r = fetch(sess, j, f, 0, sha256.New(), bar)
@@ -216,6 +217,21 @@ func fetch(sess *sftp.Client, j job, lf *os.File, offset int64, h hash.Hash, bar
 	r.Size = offset + n
 	r.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return r
+}
+
+// unnamedWorks says whether downloads into local (a folder, or a file in one) can go to
+// unnamed files (see tmpfile).
+func unnamedWorks(local string) bool {
+	dir := local
+	if fi, err := os.Stat(local); err != nil || !fi.IsDir() {
+		dir = filepath.Dir(local)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	return tmpfile.Works(d)
 }
 
 // mkdirOnce makes a local folder, once per download.

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
 
 	"github.com/buktu/buktu/internal/sshd"
 	"github.com/buktu/buktu/internal/tmpfile"
@@ -22,8 +23,8 @@ import (
 // streamBatch is how many files one get stream asks for: a lane asks again for the rest.
 const streamBatch = 4096
 
-// errNoStream says the host does not serve the get stream: use SFTP.
-var errNoStream = errors.New("the host does not serve the get stream")
+// errNoStream says the host does not serve buktu's streams: use SFTP.
+var errNoStream = errors.New("the host does not serve buktu's streams")
 
 // openGet opens a get stream: a session channel running buktu's get subsystem.
 func (c *Client) openGet() (io.ReadWriteCloser, error) {
@@ -86,6 +87,9 @@ func (c *Client) streamDownload(ctx context.Context, jobs []job, o UploadOptions
 			first = probe
 		}
 		wg.Go(func() {
+			if len(mine) == 0 && first != nil {
+				first.Close() // nothing to fetch
+			}
 			for len(mine) > 0 {
 				n := min(len(mine), streamBatch)
 				c.lane(ctx, first, mine[:n], jobs, results, meter, v)
@@ -164,7 +168,7 @@ func (c *Client) receive(g *sshd.GetReader, j job, offset int64, bar Bar) (Resul
 	var lf *os.File
 	h := sha256.New()
 	err := c.mkdirOnce(dir)
-	if err == nil && offset == 0 && j.size < resumeMin {
+	if err == nil && offset == 0 && j.size < resumeMin && c.unnamed {
 		if lf, err = tmpfile.Create(dir, 0o644); err == nil {
 			r.tmp = lf
 		} else if errors.Is(err, tmpfile.ErrUnsupported) {
@@ -178,7 +182,7 @@ func (c *Client) receive(g *sshd.GetReader, j job, offset int64, bar Bar) (Resul
 		}
 	}
 	bar.SetCurrent(offset)
-	sink := &sink{w: lf, h: h, bar: bar, err: err}
+	sink := &sink{w: lf, h: h, bar: bar, err: err, start: offset}
 	size, sum, serr := g.Next(sink)
 	var ge *sshd.FileError
 	switch {
@@ -232,12 +236,20 @@ func openPartial(part string, offset int64, h hash.Hash) (*os.File, error) {
 // write fails it keeps taking the file's data, so the stream stays in step, and remembers
 // the error.
 type sink struct {
-	w   io.Writer
+	w   *os.File
 	h   hash.Hash
 	bar Bar
 	n   int64
 	err error
+
+	flushed int64 // bytes of this stretch handed to the disk's write-back (see writeBehind)
+	start   int64 // where in the file this stretch started
 }
+
+// writeBehind is how much a download writes before it asks the kernel to start writing it to
+// disk (without waiting): the sync when the file is checked then has little left to do,
+// instead of a whole large file at once.
+const writeBehind = 8 << 20
 
 func (s *sink) Write(b []byte) (int, error) {
 	if s.err == nil {
@@ -248,6 +260,10 @@ func (s *sink) Write(b []byte) (int, error) {
 	s.h.Write(b)
 	s.n += int64(len(b))
 	s.bar.Add(len(b))
+	if s.err == nil && s.n-s.flushed >= writeBehind {
+		unix.SyncFileRange(int(s.w.Fd()), s.start+s.flushed, s.n-s.flushed, unix.SYNC_FILE_RANGE_WRITE)
+		s.flushed = s.n
+	}
 	return len(b), nil
 }
 
@@ -256,10 +272,11 @@ func (c *Client) openPut() (ssh.Channel, error) {
 	return c.openSubsystem(sshd.SubsystemPut)
 }
 
-// streamUpload sends jobs over put streams, o.Parallel lanes at once, and fills their results
-// from the host's answers, which carry the sum of each file as placed. It returns
-// errNoStream, having sent nothing, when the host does not take the stream.
-func (c *Client) streamUpload(ctx context.Context, jobs []job, results []Result, idx []int, o UploadOptions) error {
+// streamUpload sends jobs over put streams, o.Parallel lanes at once, resuming those the
+// host holds a partial upload of (partials), and fills their results from the host's answers,
+// which carry the sum of each file as placed. It returns errNoStream, having sent nothing,
+// when the host does not take the stream.
+func (c *Client) streamUpload(ctx context.Context, jobs []job, results []Result, partials map[string]sshd.FileSum, o UploadOptions) error {
 	probe, err := c.openPut()
 	if err != nil {
 		return errNoStream
@@ -272,18 +289,18 @@ func (c *Client) streamUpload(ctx context.Context, jobs []job, results []Result,
 	if lanes <= 0 {
 		lanes = 8
 	}
-	lanes = min(lanes, max(len(idx), 1))
+	lanes = min(lanes, max(len(jobs), 1))
 	var wg sync.WaitGroup
 	for l := range lanes {
 		var mine []int
-		for k := l; k < len(idx); k += lanes {
-			mine = append(mine, idx[k])
+		for i := l; i < len(jobs); i += lanes {
+			mine = append(mine, i)
 		}
 		ch := ssh.Channel(nil)
 		if l == 0 {
 			ch = probe
 		}
-		wg.Go(func() { c.putLane(ctx, ch, mine, jobs, results, meter) })
+		wg.Go(func() { c.putLane(ctx, ch, mine, jobs, results, partials, meter) })
 	}
 	wg.Wait()
 	return nil
@@ -291,7 +308,7 @@ func (c *Client) streamUpload(ctx context.Context, jobs []job, results []Result,
 
 // putLane sends the jobs idx over one put stream (ch, or a new one when ch is nil), while a
 // second goroutine reads the host's answers.
-func (c *Client) putLane(ctx context.Context, ch ssh.Channel, idx []int, jobs []job, results []Result, meter Meter) {
+func (c *Client) putLane(ctx context.Context, ch ssh.Channel, idx []int, jobs []job, results []Result, partials map[string]sshd.FileSum, meter Meter) {
 	bars := make(map[int]Bar, len(idx))
 	for _, i := range idx {
 		results[i] = Result{Local: jobs[i].local, Remote: jobs[i].remote, Size: jobs[i].size}
@@ -350,7 +367,10 @@ func (c *Client) putLane(ctx context.Context, ch ssh.Channel, idx []int, jobs []
 			continue
 		}
 		h := sha256.New()
-		n, serr := pw.Send(j.remote, j.size, &hashReader{r: f, h: h, bar: bar})
+		offset := resumeFrom(f, h, j.size, partials[j.remote])
+		results[i].Resumed = offset
+		bar.SetCurrent(offset)
+		n, serr := pw.Send(j.remote, j.size, offset, &hashReader{r: f, h: h, bar: bar})
 		f.Close()
 		var se *sshd.SourceError
 		if errors.As(serr, &se) {
@@ -362,7 +382,7 @@ func (c *Client) putLane(ctx context.Context, ch ssh.Channel, idx []int, jobs []
 			err = fmt.Errorf("send: %w", serr)
 			break
 		}
-		results[i].Size, results[i].SHA256 = n, hex.EncodeToString(h.Sum(nil))
+		results[i].Size, results[i].SHA256 = offset+n, hex.EncodeToString(h.Sum(nil))
 		sent <- i
 	}
 	close(sent)

@@ -140,32 +140,19 @@ func (c *Client) upload(ctx context.Context, dirs []string, jobs []job, o Upload
 	// complete: what is in flight stays partial, to resume.
 	stop := context.AfterFunc(ctx, func() { c.ssh.Close() })
 	defer stop()
-	// Files too small to resume go on put streams; the others, and all when the host does
-	// not take the stream, over SFTP.
-	results := make([]Result, len(jobs))
-	var small, rest []int
-	for i, j := range jobs {
-		if j.size < resumeMin {
-			small = append(small, i)
-		} else {
-			rest = append(rest, i)
+	// Files go on put streams; over SFTP with --sftp, or when the host does not take them.
+	partials := c.partials(jobs)
+	var results []Result
+	if !o.SFTPOnly {
+		results = make([]Result, len(jobs))
+		if c.streamUpload(ctx, jobs, results, partials, o) != nil {
+			results = nil
 		}
 	}
-	if len(small) == 0 || o.SFTPOnly || c.streamUpload(ctx, jobs, results, small, o) != nil {
-		rest = append(small, rest...)
-	}
-	if len(rest) > 0 {
-		sub := make([]job, len(rest))
-		for k, i := range rest {
-			sub[k] = jobs[i]
-		}
-		partials := c.partials(sub)
-		got := c.run(ctx, sub, o, nil, nil, func(sess *sftp.Client, j job, bar Bar) Result {
+	if results == nil {
+		results = c.run(ctx, jobs, o, nil, nil, func(sess *sftp.Client, j job, bar Bar) Result {
 			return c.uploadOne(sess, j, partials[j.remote], bar)
 		})
-		for k, i := range rest {
-			results[i] = got[k]
-		}
 	}
 	for i := range results {
 		if results[i].Err == nil && results[i].SHA256 == "" {
@@ -267,6 +254,21 @@ func (h *hashReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// resumeFrom returns where an upload of f (size bytes) continues, given what the host holds of
+// an interrupted one: there when f starts with exactly that, else 0. f is left at that offset,
+// and h holds the hash of what lies before it.
+func resumeFrom(f *os.File, h hash.Hash, size int64, partial sshd.FileSum) int64 {
+	if partial.Size == 0 || int64(partial.Size) > size {
+		return 0
+	}
+	if _, err := io.CopyN(h, f, int64(partial.Size)); err == nil && hex.EncodeToString(h.Sum(nil)) == partial.SHA256 {
+		return int64(partial.Size)
+	}
+	h.Reset()
+	f.Seek(0, io.SeekStart)
+	return 0
+}
+
 func (c *Client) uploadOne(sess *sftp.Client, j job, partial sshd.FileSum, bar Bar) Result {
 	r := Result{Local: j.local, Remote: j.remote, Size: j.size}
 	f, err := os.Open(j.local)
@@ -276,16 +278,7 @@ func (c *Client) uploadOne(sess *sftp.Client, j job, partial sshd.FileSum, bar B
 	}
 	defer f.Close()
 	h := sha256.New()
-	var offset int64
-	if partial.Size > 0 && int64(partial.Size) <= j.size {
-		// Resume only if what arrived is what we have.
-		if _, err := io.CopyN(h, f, int64(partial.Size)); err == nil && hex.EncodeToString(h.Sum(nil)) == partial.SHA256 {
-			offset = int64(partial.Size)
-		} else {
-			h.Reset()
-			f.Seek(0, io.SeekStart)
-		}
-	}
+	offset := resumeFrom(f, h, j.size, partial)
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if offset > 0 {
 		flags = os.O_WRONLY | os.O_CREATE // no truncation: the host continues the partial file
