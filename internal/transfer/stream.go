@@ -182,8 +182,13 @@ func (c *Client) receive(g *sshd.GetReader, j job, offset int64, bar Bar) (Resul
 		}
 	}
 	bar.SetCurrent(offset)
-	sink := &sink{w: lf, h: h, bar: bar, err: err, start: offset}
+	var sh hash.Hash = h
+	if j.size-offset >= resumeMin {
+		sh = newAsyncHash(h)
+	}
+	sink := &sink{w: lf, h: sh, bar: bar, err: err, start: offset}
 	size, sum, serr := g.Next(sink)
+	mine := sh.Sum(nil) // and the hashing goroutine, if any, ends
 	var ge *sshd.FileError
 	switch {
 	case errors.As(serr, &ge):
@@ -194,7 +199,7 @@ func (c *Client) receive(g *sshd.GetReader, j job, offset int64, bar Bar) (Resul
 		r.Err = sink.err
 	default:
 		r.Size = offset + sink.n
-		r.SHA256 = hex.EncodeToString(h.Sum(nil))
+		r.SHA256 = hex.EncodeToString(mine)
 		r.host = &sshd.FileSum{Path: j.remote, Size: uint64(size), SHA256: sum}
 	}
 	if r.Err != nil && r.tmp != nil {
@@ -370,7 +375,14 @@ func (c *Client) putLane(ctx context.Context, ch ssh.Channel, idx []int, jobs []
 		offset := resumeFrom(f, h, j.size, partials[j.remote])
 		results[i].Resumed = offset
 		bar.SetCurrent(offset)
-		n, serr := pw.Send(j.remote, j.size, offset, &hashReader{r: f, h: h, bar: bar})
+		var src io.Reader = &hashReader{r: f, h: h, bar: bar}
+		if j.size-offset >= resumeMin {
+			src = newAheadReader(src)
+		}
+		n, serr := pw.Send(j.remote, j.size, offset, src)
+		if ahead, ok := src.(*aheadReader); ok {
+			ahead.Close() // before h is read
+		}
 		f.Close()
 		var se *sshd.SourceError
 		if errors.As(serr, &se) {
