@@ -240,6 +240,10 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 			} else if !errors.Is(err, fs.ErrExist) {
 				return "", rootErr(err)
 			}
+			// The name came to exist meanwhile: the same rule holds for what is there now.
+			if fi, err := s.x.root.Lstat(rel); err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
+				return "", ErrDenied
+			}
 		}
 		if part == "" {
 			// A file to replace: it takes a name in the partial folder, then renames over.

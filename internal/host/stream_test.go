@@ -8,7 +8,8 @@ import (
 )
 
 // TestGetResumes continues downloads that an earlier try left as partial files, small ones
-// (which otherwise go to unnamed files) and large ones alike: what arrived is kept and checked
+// (which otherwise go to unnamed files) and large ones alike, on the get stream and over
+// SFTP: what arrived is kept and checked
 // with the rest against the host's SHA-256. A partial file that does not match the host's
 // start is caught by that check, removed, and the next try starts afresh.
 func TestGetResumes(t *testing.T) {
@@ -20,18 +21,21 @@ func TestGetResumes(t *testing.T) {
 	large := writeRandom(t, w.exchange("d/large.bin"), 6<<20+5)
 	at := "alice@" + w.h.Exchange + ":d"
 
-	local := t.TempDir()
+	var local string
 	part := func(name string) string { return filepath.Join(local, "d", name+".buktu-part") }
-	if err := os.MkdirAll(filepath.Join(local, "d"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, way := range [][]string{nil, {"--sftp"}} {
+		local = t.TempDir()
+		if err := os.MkdirAll(filepath.Join(local, "d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(part("small.bin"), small[:40_000], 0o644)
+		os.WriteFile(part("large.bin"), large[:3<<20], 0o644)
+		c.must(t, alice.password, append([]string{"get", at, local}, way...)...)
+		sameFile(t, filepath.Join(local, "d", "small.bin"), small)
+		sameFile(t, filepath.Join(local, "d", "large.bin"), large)
+		absent(t, part("small.bin"))
+		absent(t, part("large.bin"))
 	}
-	os.WriteFile(part("small.bin"), small[:40_000], 0o644)
-	os.WriteFile(part("large.bin"), large[:3<<20], 0o644)
-	c.must(t, alice.password, "get", at, local)
-	sameFile(t, filepath.Join(local, "d", "small.bin"), small)
-	sameFile(t, filepath.Join(local, "d", "large.bin"), large)
-	absent(t, part("small.bin"))
-	absent(t, part("large.bin"))
 
 	local = t.TempDir()
 	if err := os.MkdirAll(filepath.Join(local, "d"), 0o755); err != nil {

@@ -167,29 +167,14 @@ func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 			}
 		}
 	}
-	lf, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	h := sha256.New()
+	offset := partialSize(j)
+	lf, err := openPartial(part, offset, h)
 	if err != nil {
 		r.Err = err
 		return r
 	}
 	defer lf.Close()
-	h := sha256.New()
-	offset, _ := lf.Seek(0, io.SeekEnd)
-	if offset > j.size {
-		offset = 0
-	}
-	if offset > 0 {
-		lf.Seek(0, io.SeekStart)
-		if _, err := io.CopyN(h, lf, offset); err != nil {
-			offset = 0
-			h.Reset()
-		}
-	}
-	if err := lf.Truncate(offset); err != nil {
-		r.Err = err
-		return r
-	}
-	lf.Seek(offset, io.SeekStart)
 	bar.SetCurrent(offset)
 	return fetch(sess, j, lf, offset, h, bar)
 }
