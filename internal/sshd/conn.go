@@ -164,8 +164,27 @@ type Putter interface {
 	PutSink() PutSink
 }
 
-// session serves one session channel: the SFTP subsystem, or buktu's get and put streams
-// where the handler serves them.
+// serveSubsystem returns what serves the subsystem name on ch, and what to do once its exit
+// status is sent; nil when h does not serve it: SFTP, and buktu's get and put streams where
+// the handler serves them.
+func serveSubsystem(h Handler, ch ssh.Channel, name string) (serve func() error, after func()) {
+	switch name {
+	case "sftp":
+		srv := sftp.NewRequestServer(ch, h.SFTP(), sftp.WithRSAllocator(), sftp.WithRSMaxTxPacket(256<<10))
+		return srv.Serve, func() { srv.Close() }
+	case SubsystemGet:
+		if g, ok := h.(Getter); ok {
+			return func() error { return ServeGet(ch, g.OpenGet) }, func() {}
+		}
+	case SubsystemPut:
+		if p, ok := h.(Putter); ok {
+			return func() error { return ServePut(ch, p.PutSink()) }, func() {}
+		}
+	}
+	return nil, nil
+}
+
+// session serves one session channel: one of the subsystems serveSubsystem knows.
 func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	started := false
@@ -180,41 +199,19 @@ func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-cha
 				return
 			}
 			switch {
-			case req.Type == "subsystem" && !started && subsystem(req.Payload) == "sftp":
+			case req.Type == "subsystem" && !started:
+				serve, after := serveSubsystem(h, ch, subsystem(req.Payload))
+				if serve == nil {
+					req.Reply(false, nil)
+					continue
+				}
 				req.Reply(true, nil)
 				started = true
 				go func() {
-					srv := sftp.NewRequestServer(ch, h.SFTP(), sftp.WithRSAllocator(), sftp.WithRSMaxTxPacket(256<<10))
-					err := srv.Serve()
+					err := serve()
 					// The exit status goes before the channel closes: scp waits for it.
 					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
-					srv.Close()
-					done <- err
-				}()
-			case req.Type == "subsystem" && !started && subsystem(req.Payload) == SubsystemGet:
-				g, ok := h.(Getter)
-				if !ok {
-					req.Reply(false, nil)
-					continue
-				}
-				req.Reply(true, nil)
-				started = true
-				go func() {
-					err := ServeGet(ch, g.OpenGet)
-					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
-					done <- err
-				}()
-			case req.Type == "subsystem" && !started && subsystem(req.Payload) == SubsystemPut:
-				p, ok := h.(Putter)
-				if !ok {
-					req.Reply(false, nil)
-					continue
-				}
-				req.Reply(true, nil)
-				started = true
-				go func() {
-					err := ServePut(ch, p.PutSink())
-					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+					after()
 					done <- err
 				}()
 			case req.Type == "exec" || req.Type == "shell":

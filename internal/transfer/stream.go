@@ -56,6 +56,24 @@ func (c *Client) openSubsystem(name string) (ssh.Channel, error) {
 	return ch, nil
 }
 
+// split returns o's meter and the jobs of each lane: o.Parallel lanes (8 by default), no more
+// than there are jobs, each taking every so-many-th job so that the sizes even out.
+func split(o UploadOptions, n int) (Meter, [][]int) {
+	meter := o.Meter
+	if meter == nil {
+		meter = noMeter{}
+	}
+	lanes := o.Parallel
+	if lanes <= 0 {
+		lanes = 8
+	}
+	jobs := make([][]int, min(lanes, max(n, 1)))
+	for i := range n {
+		jobs[i%len(jobs)] = append(jobs[i%len(jobs)], i)
+	}
+	return meter, jobs
+}
+
 // streamDownload fetches jobs over get streams, o.Parallel lanes at once, each a stream that
 // carries its share of the files back to back. The host's SHA-256 of each file comes at its
 // end, so checking costs no request; the verifier only syncs and names the files in batches.
@@ -65,23 +83,11 @@ func (c *Client) streamDownload(ctx context.Context, jobs []job, o UploadOptions
 	if err != nil {
 		return nil, errNoStream
 	}
-	meter := o.Meter
-	if meter == nil {
-		meter = noMeter{}
-	}
-	lanes := o.Parallel
-	if lanes <= 0 {
-		lanes = 8
-	}
-	lanes = min(lanes, max(len(jobs), 1))
+	meter, lanes := split(o, len(jobs))
 	results := make([]Result, len(jobs))
 	v := newVerifier(c, syncDownloads, c.placeDownload)
 	var wg sync.WaitGroup
-	for l := range lanes {
-		var mine []int
-		for i := l; i < len(jobs); i += lanes {
-			mine = append(mine, i)
-		}
+	for l, mine := range lanes {
 		first := io.ReadWriteCloser(nil)
 		if l == 0 {
 			first = probe
@@ -286,21 +292,9 @@ func (c *Client) streamUpload(ctx context.Context, jobs []job, results []Result,
 	if err != nil {
 		return errNoStream
 	}
-	meter := o.Meter
-	if meter == nil {
-		meter = noMeter{}
-	}
-	lanes := o.Parallel
-	if lanes <= 0 {
-		lanes = 8
-	}
-	lanes = min(lanes, max(len(jobs), 1))
+	meter, lanes := split(o, len(jobs))
 	var wg sync.WaitGroup
-	for l := range lanes {
-		var mine []int
-		for i := l; i < len(jobs); i += lanes {
-			mine = append(mine, i)
-		}
+	for l, mine := range lanes {
 		ch := ssh.Channel(nil)
 		if l == 0 {
 			ch = probe
