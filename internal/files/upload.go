@@ -317,13 +317,6 @@ func (u *upload) WriteAt(b []byte, off int64) (int, error) {
 		u.mu.Unlock()
 		return 0, ErrTooLarge
 	}
-	u.mu.Lock()
-	if u.written != nil {
-		u.writeErr = errors.New("write after the upload was complete")
-		u.mu.Unlock()
-		return 0, ErrBadPath
-	}
-	u.mu.Unlock()
 	n, err := u.f.WriteAt(b, off)
 	u.tr.finished(off, n)
 	if err != nil || off < u.resumed {
@@ -465,7 +458,7 @@ func (u *upload) transfer() Transfer {
 
 // Written says all the upload's data is written: its hash is finished now, and the hashing
 // goroutine ends, so an upload waiting to be closed in a batch (CloseAll) holds nothing but
-// its file. Writing more after it is an error that Close reports.
+// its file. Nothing may be written after it (the put stream calls it at a file's end).
 func (u *upload) Written() {
 	n, sum, err := u.finishData()
 	u.mu.Lock()

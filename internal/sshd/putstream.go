@@ -188,10 +188,10 @@ func ServePut(rw io.ReadWriter, sink PutSink) error {
 			}
 			inFile = false
 			switch {
-			case kind == frameAbort && cur != nil:
-				sink.Discard(cur)
-				queue = append(queue, putAck{err: "the sender could not read the file"})
 			case kind == frameAbort:
+				if cur != nil {
+					sink.Discard(cur)
+				}
 				queue = append(queue, putAck{err: "the sender could not read the file"})
 			case cur != nil:
 				cur.Written()

@@ -142,41 +142,46 @@ func pathRel(base, p string) string {
 	return p[len(base)+1:]
 }
 
-// downloadOne fetches one file. A small one, with nothing left of an earlier try, goes into
-// an unnamed file that gets its name once checked: one change to the folder instead of a
-// create and a rename, and nothing to clean up if it fails. Others go to a partial file beside
-// their name, continuing what an earlier try left.
+// downloadOne fetches one file over SFTP, into the local file openLocal gives it.
 func (c *Client) downloadOne(sess *sftp.Client, j job, bar Bar) Result {
 	r := Result{Local: j.local, Remote: j.remote, Size: j.size}
-	dir := filepath.Dir(j.local)
-	if err := c.mkdirOnce(dir); err != nil {
-		r.Err = err
-		return r
-	}
-	part := j.local + partSuffix
-	if j.size < resumeMin && c.unnamed {
-		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
-			if f, err := tmpfile.Create(dir, 0o644); err == nil {
-				r = fetch(sess, j, f, 0, sha256.New(), bar)
-				if r.Err != nil {
-					f.Close()
-				} else {
-					r.tmp = f
-				}
-				return r
-			}
-		}
-	}
 	h := sha256.New()
 	offset := partialSize(j)
-	lf, err := openPartial(part, offset, h)
+	lf, unnamed, err := c.openLocal(j, offset, h)
 	if err != nil {
 		r.Err = err
 		return r
 	}
-	defer lf.Close()
 	bar.SetCurrent(offset)
-	return fetch(sess, j, lf, offset, h, bar)
+	r = fetch(sess, j, lf, offset, h, bar)
+	if unnamed && r.Err == nil {
+		r.tmp = lf // closed once it has its name
+	} else {
+		lf.Close()
+	}
+	return r
+}
+
+// openLocal opens where the download of j goes. A small one with nothing left of an earlier
+// try goes to an unnamed file (unnamed is true), which gets its name once checked: one change
+// to the folder instead of a create and a rename, and nothing to clean up if it fails. Others
+// go to the partial file beside their name, which holds offset bytes from an earlier try;
+// their hash goes into h.
+func (c *Client) openLocal(j job, offset int64, h hash.Hash) (f *os.File, unnamed bool, err error) {
+	dir := filepath.Dir(j.local)
+	if err := c.mkdirOnce(dir); err != nil {
+		return nil, false, err
+	}
+	part := j.local + partSuffix
+	if offset == 0 && j.size < resumeMin && c.unnamed {
+		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
+			if f, err := tmpfile.Create(dir, 0o644); err == nil {
+				return f, true, nil
+			}
+		}
+	}
+	f, err = openPartial(part, offset, h)
+	return f, false, err
 }
 
 // fetch receives the host's file from offset on into lf, at its offset, hashing it into h,
@@ -193,14 +198,18 @@ func fetch(sess *sftp.Client, j job, lf *os.File, offset int64, h hash.Hash, bar
 		r.Err = err
 		return r
 	}
-	w := &hashWriter{w: lf, h: h, bar: bar}
-	n, err := rf.WriteTo(w)
-	if err != nil {
+	w := newSink(lf, h, bar, offset, j.size, nil)
+	_, err = rf.WriteTo(w)
+	sum := w.sum()
+	switch {
+	case err != nil:
 		r.Err = fmt.Errorf("receive: %w", err)
-		return r
+	case w.err != nil:
+		r.Err = w.err
+	default:
+		r.Size = offset + w.n
+		r.SHA256 = hex.EncodeToString(sum)
 	}
-	r.Size = offset + n
-	r.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return r
 }
 
@@ -229,19 +238,6 @@ func (c *Client) mkdirOnce(dir string) error {
 	}
 	c.made.Store(dir, true)
 	return nil
-}
-
-type hashWriter struct {
-	w   io.Writer
-	h   interface{ Write([]byte) (int, error) }
-	bar Bar
-}
-
-func (h *hashWriter) Write(b []byte) (int, error) {
-	n, err := h.w.Write(b)
-	h.h.Write(b[:n])
-	h.bar.Add(n)
-	return n, err
 }
 
 // List returns the entries of a folder on the host, or the file itself.

@@ -10,14 +10,12 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
 	"github.com/buktu/buktu/internal/sshd"
-	"github.com/buktu/buktu/internal/tmpfile"
 )
 
 // streamBatch is how many files one get stream asks for: a lane asks again for the rest.
@@ -170,31 +168,19 @@ func partialSize(j job) int64 {
 // failed alone has its Result's Err set.
 func (c *Client) receive(g *sshd.GetReader, j job, offset int64, bar Bar) (Result, error) {
 	r := Result{Local: j.local, Remote: j.remote, Size: j.size, Resumed: offset}
-	dir := filepath.Dir(j.local)
-	var lf *os.File
 	h := sha256.New()
-	err := c.mkdirOnce(dir)
-	if err == nil && offset == 0 && j.size < resumeMin && c.unnamed {
-		if lf, err = tmpfile.Create(dir, 0o644); err == nil {
-			r.tmp = lf
-		} else if errors.Is(err, tmpfile.ErrUnsupported) {
-			err = nil
-		}
-	}
-	if err == nil && lf == nil {
-		lf, err = openPartial(j.local+partSuffix, offset, h)
-		if lf != nil {
+	lf, unnamed, err := c.openLocal(j, offset, h)
+	if lf != nil {
+		if unnamed {
+			r.tmp = lf // closed once it has its name, or below if it fails
+		} else {
 			defer lf.Close()
 		}
 	}
 	bar.SetCurrent(offset)
-	var sh hash.Hash = h
-	if j.size-offset >= resumeMin {
-		sh = newAsyncHash(h)
-	}
-	sink := &sink{w: lf, h: sh, bar: bar, err: err, start: offset}
+	sink := newSink(lf, h, bar, offset, j.size, err)
 	size, sum, serr := g.Next(sink)
-	mine := sh.Sum(nil) // and the hashing goroutine, if any, ends
+	mine := sink.sum()
 	var ge *sshd.FileError
 	switch {
 	case errors.As(serr, &ge):
@@ -243,8 +229,8 @@ func openPartial(part string, offset int64, h hash.Hash) (*os.File, error) {
 	return lf, nil
 }
 
-// sink writes a file off the stream: it hashes and counts every byte, and after a local
-// write fails it keeps taking the file's data, so the stream stays in step, and remembers
+// sink writes a download to its local file: it hashes and counts every byte, and after a
+// local write fails it keeps taking the file's data, so a stream stays in step, and remembers
 // the error.
 type sink struct {
 	w   *os.File
@@ -256,6 +242,19 @@ type sink struct {
 	flushed int64 // bytes of this stretch handed to the disk's write-back (see writeBehind)
 	start   int64 // where in the file this stretch started
 }
+
+// newSink writes a download of a size-byte file, from offset on, to w (nil when err says
+// why there is nowhere to write), hashing into h, which holds the hash of what comes before
+// offset. A large one is hashed on a goroutine of its own, beside the disk writes; sum ends it.
+func newSink(w *os.File, h hash.Hash, bar Bar, offset, size int64, err error) *sink {
+	if size-offset >= resumeMin {
+		h = newAsyncHash(h)
+	}
+	return &sink{w: w, h: h, bar: bar, err: err, start: offset}
+}
+
+// sum returns the hash of all the file, what came before offset included.
+func (s *sink) sum() []byte { return s.h.Sum(nil) }
 
 // writeBehind is how much a download writes before it asks the kernel to start writing it to
 // disk (without waiting): the sync when the file is checked then has little left to do,
