@@ -39,6 +39,13 @@ func newAheadReader(r io.Reader) *aheadReader {
 		defer close(a.done)
 		defer close(a.ch)
 		for {
+			// Stopped: no more reading, even while Close drains what was sent (a select with
+			// both cases ready picks either).
+			select {
+			case <-a.stop:
+				return
+			default:
+			}
 			b := aheadBufs.Get().(*[]byte)
 			n, err := io.ReadFull(r, *b)
 			if err == io.ErrUnexpectedEOF {
