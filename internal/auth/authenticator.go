@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -30,8 +31,8 @@ const (
 	ReasonNoPassword    = "no password" // a key-only account tried a password
 	ReasonUnknownKey    = "unknown key"
 	ReasonNoAccount     = "no such account"
-	ReasonThrottled     = "throttled"
-	ReasonLocked        = "locked"
+	ReasonThrottled     = "throttled" // the source must wait after its failures
+	ReasonBanned        = "banned"    // the source is banned for a while
 	ReasonDisabled      = "disabled"
 	ReasonGuestDisabled = "guest disabled"
 	ReasonError         = "error" // the accounts could not be read
@@ -103,8 +104,17 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 	if exists && acct.IsGuest() && !acct.Disabled {
 		return a.guest(d, acct)
 	}
-	if err := a.throttle.begin(name, remote); err != nil {
+	release, err := a.throttle.takeTurn(ctx, remote)
+	if err != nil {
+		return Account{}, err // abandoned, not decided
+	}
+	defer release()
+	wait, err := a.throttle.begin(name, remote)
+	if err != nil {
 		return Account{}, a.refuse(d, throttleReason(err), err)
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return Account{}, err
 	}
 	hash := acct.PasswordHash
 	if !exists || acct.IsGuest() || hash == "" {
@@ -132,25 +142,39 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 	case acct.Disabled:
 		return Account{}, a.refuse(d, ReasonDisabled, ErrDenied)
 	}
-	a.throttle.succeed(name, remote, true)
+	a.throttle.succeed(name, remote)
 	a.report(d, true, "")
 	return acct, nil
+}
+
+// sleep waits for d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // CheckKey tells whether key may log in as name from remote. For SSH it answers the public
 // key query (ssh.ServerConfig.PublicKeyCallback): the client has not yet shown that it holds
 // the key, so only refusals are reported and nothing is cleared; call [CheckVerifiedKey] once
-// the signature is verified. Key attempts are not counted as failures, since keys cannot be
-// guessed, and a lock on the account does not refuse them (an attacker guessing passwords
-// must not lock the owner out); a lock on the address does. When guest access is enabled,
-// any key logs in as [GuestName].
+// the signature is verified. Keys cannot be guessed, so key attempts are never counted and
+// never throttled: someone guessing passwords from the same address (behind the same NAT)
+// does not shut key logins out. When guest access is enabled, any key logs in as [GuestName].
 func (a *Authenticator) CheckKey(ctx context.Context, name string, key ssh.PublicKey, remote netip.Addr) (Account, error) {
 	return a.checkKey(ctx, name, key, remote, false)
 }
 
 // CheckVerifiedKey is [CheckKey] for a client that has proven it holds key (for SSH,
-// ssh.ServerConfig.VerifiedPublicKeyCallback). It reports success too, and clears the
-// failures of the account and the address.
+// ssh.ServerConfig.VerifiedPublicKeyCallback). It reports success too, clears the password
+// failures the address earned for the account, and makes the address known to the account.
 func (a *Authenticator) CheckVerifiedKey(ctx context.Context, name string, key ssh.PublicKey, remote netip.Addr) (Account, error) {
 	return a.checkKey(ctx, name, key, remote, true)
 }
@@ -166,9 +190,6 @@ func (a *Authenticator) checkKey(ctx context.Context, name string, key ssh.Publi
 		return Account{}, a.refuse(d, ReasonError, err)
 	}
 	exists := err == nil
-	if err := a.throttle.checkAddr(remote); err != nil {
-		return Account{}, a.refuse(d, throttleReason(err), err)
-	}
 	switch {
 	case name == GuestName && (!exists || acct.Disabled):
 		return Account{}, a.refuse(d, ReasonGuestDisabled, ErrDenied)
@@ -186,7 +207,7 @@ func (a *Authenticator) checkKey(ctx context.Context, name string, key ssh.Publi
 		return Account{}, a.refuse(d, ReasonUnknownKey, ErrDenied)
 	}
 	if verified {
-		a.throttle.succeed(name, remote, true)
+		a.throttle.succeed(name, remote)
 		a.report(d, true, "")
 	}
 	return acct, nil
@@ -211,18 +232,12 @@ func (a *Authenticator) CheckNone(ctx context.Context, name string, remote netip
 	case err != nil:
 		return Account{}, a.refuse(d, ReasonError, err)
 	}
-	if err := a.throttle.checkAddr(remote); err != nil {
-		return Account{}, a.refuse(d, throttleReason(err), err)
-	}
 	return a.guest(d, acct)
 }
 
-// guest admits the enabled guest account. Guest logins prove nothing, so they clear no
-// address failures.
+// guest admits the enabled guest account. A guest login is no guess, so it is not throttled,
+// and it proves nothing, so it clears no failures.
 func (a *Authenticator) guest(d Decision, acct Account) (Account, error) {
-	if err := a.throttle.checkAddr(d.Remote); err != nil {
-		return Account{}, a.refuse(d, throttleReason(err), err)
-	}
 	a.report(d, true, "")
 	return acct, nil
 }
@@ -260,8 +275,8 @@ func (a *Authenticator) report(d Decision, ok bool, reason string) {
 }
 
 func throttleReason(err error) string {
-	if te, ok := errors.AsType[*ThrottledError](err); ok && te.Locked {
-		return ReasonLocked
+	if te, ok := errors.AsType[*ThrottledError](err); ok && te.Banned {
+		return ReasonBanned
 	}
 	return ReasonThrottled
 }

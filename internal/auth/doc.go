@@ -6,8 +6,8 @@
 // the file atomically, and every lookup notices a newer file, so changes apply without a restart.
 //
 // An [Authenticator] checks passwords (argon2id) and public keys against a Store, throttles
-// failed logins per account and per source address ([Throttle]), and reports every decision
-// through a callback that the host turns into activity-log events.
+// password guessing per source address without ever locking an account ([Throttle]), and
+// reports every decision through a callback that the host turns into activity-log events.
 //
 // Each account gives every [Privilege] a [Mode]: [Allow], [Ask] or [Deny]. The package stores and
 // reports Ask; asking the person at the host, and what a port allows at most, are left to the

@@ -76,7 +76,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.RetryAfter > 0 {
+	if e.RetryAfter > 0 && !strings.Contains(e.Text, "try again") {
 		return fmt.Sprintf("%s (try again in %v)", e.Text, e.RetryAfter)
 	}
 	return e.Text

@@ -51,6 +51,7 @@ func TestLoginRefused(t *testing.T) {
 	}{
 		{"wrong password", "ann", 401, "log in to " + p.addr + " as ann: wrong account or password", 0},
 		{"throttled", "throttled", 429, "log in to " + p.addr + " as throttled: too many failed logins (try again in 30s)", 30 * time.Second},
+		{"banned", "banned", 429, "log in to " + p.addr + " as banned: too many failed logins from your address: it is blocked; try again in 900 s", 900 * time.Second},
 		{"control characters", "evil", 401, "log in to " + p.addr + " as evil: [2Jwrong  account", 0},
 	}
 	for _, tt := range tests {

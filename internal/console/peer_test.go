@@ -140,6 +140,10 @@ func (p *peer) login(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "30")
 		refuse(w, http.StatusTooManyRequests, "too many failed logins")
 		return
+	case in.Account == "banned": // as buktu's hosts say it: the text has the wait already
+		w.Header().Set("Retry-After", "900")
+		refuse(w, http.StatusTooManyRequests, "too many failed logins from your address: it is blocked; try again in 900 s")
+		return
 	case in.Account == "evil":
 		refuse(w, http.StatusUnauthorized, "\x1b[2Jwrong\r\naccount")
 		return

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -88,6 +89,9 @@ func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity)
 		MaxConnsPerAddr:  h.cfg.Screen.MaxViewers,
 		Authenticate: func(ctx context.Context, user, pw string, remote netip.AddrPort) (rfb.Access, error) {
 			acct, err := a.CheckPassword(ctx, user, pw, remote.Addr())
+			if te, ok := errors.AsType[*auth.ThrottledError](err); ok {
+				return rfb.Access{}, &rfb.DeniedError{Reason: te.Message()}
+			}
 			if err != nil {
 				return rfb.Access{}, &rfb.DeniedError{Reason: "wrong account or password"}
 			}

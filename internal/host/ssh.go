@@ -89,6 +89,11 @@ func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Serve
 		Logger: h.log.With("svc", string(name)),
 		Password: func(ctx context.Context, user, pw string, remote netip.AddrPort) (string, error) {
 			acct, err := a.CheckPassword(ctx, user, pw, remote.Addr())
+			if te, ok := errors.AsType[*auth.ThrottledError](err); ok {
+				// OpenSSH shows a banner to the person typing: say why the password was not
+				// even checked.
+				return "", &ssh.BannerError{Err: err, Message: "buktu: " + te.Message() + "\n"}
+			}
 			return acct.Name, err
 		},
 		PublicKey: func(ctx context.Context, user string, key ssh.PublicKey, remote netip.AddrPort, verified bool) (string, error) {

@@ -13,22 +13,32 @@ import (
 )
 
 // TestWrongPasswordsThrottled tries wrong passwords with OpenSSH's sftp until the host
-// throttles: internal/auth's defaults let 3 failures go, and after the 4th make the next
-// attempt wait a second. An attempt within that second is refused even with the right
-// password; once it has passed, the right password works. Every decision is in the activity
-// log, whose chain stays intact.
+// throttles: internal/auth's defaults let 5 failures from one address go, and after the 6th
+// make the next attempt from there wait a second. An attempt within that second is refused
+// even with the right password, and OpenSSH shows the person why; the account's key still
+// logs in from that address at once (a key is no guess); once the second has passed, the
+// right password works. Every decision is in the activity log, whose chain stays intact.
 func TestWrongPasswordsThrottled(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	victim := w.user(t, "victim", "send")
 	wrong := testenv.Account{User: "victim", Password: "not-the-password"}
-	for i := range 4 {
+	for i := range 6 {
 		if out, code := sftpDo(t, w.h.Send, wrong, "pwd"); code == 0 {
 			t.Fatalf("wrong password %d was accepted:\n%s", i+1, out)
 		}
 	}
-	if out, code := sftpDo(t, w.h.Send, victim.pw(), "pwd"); code == 0 {
-		t.Errorf("the right password was accepted at once after 4 wrong ones:\n%s", out)
+	shown := victim.pw()
+	shown.Banners = true
+	out, code := sftpDo(t, w.h.Send, shown, "pwd")
+	if code == 0 {
+		t.Errorf("the right password was accepted at once after 6 wrong ones:\n%s", out)
+	}
+	if want := "buktu: too many failed logins from your address; try again in 1 s"; !strings.Contains(out, want) {
+		t.Errorf("sftp refused while throttled said:\n%s\nwant it to say %q", out, want)
+	}
+	if out, code := sftpDo(t, w.h.Send, victim.key(), "pwd"); code != 0 {
+		t.Errorf("the key from the throttled address was refused:\n%s", out)
 	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
@@ -45,7 +55,12 @@ func TestWrongPasswordsThrottled(t *testing.T) {
 	}
 
 	var reasons []string
+	keys := 0
 	for _, r := range w.h.Records(t, "--kind", "login", "--account", "victim") {
+		if r.Method == "publickey" && r.Outcome == events.OutcomeOK {
+			keys++
+			continue
+		}
 		reason := r.Reason
 		if r.Outcome == events.OutcomeOK {
 			reason = "ok"
@@ -56,9 +71,12 @@ func TestWrongPasswordsThrottled(t *testing.T) {
 		reasons = append(reasons, reason)
 	}
 	got := strings.Join(reasons, ", ")
-	want := strings.Repeat("bad password, ", 4) + "throttled, "
+	want := strings.Repeat("bad password, ", 6) + "throttled, "
 	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", ok") || strings.Count(got, "ok") != 1 {
 		t.Errorf("login decisions logged: %s\nwant: %s… (throttled until the delay passed), ok", got, want)
+	}
+	if keys != 1 {
+		t.Errorf("%d key logins logged; want 1", keys)
 	}
 	out, errOut, code := w.h.Buktu(t, "", nil, "log", "verify", "--data", w.data)
 	if code != 0 || !strings.HasPrefix(out, "ok: ") {

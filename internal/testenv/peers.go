@@ -13,14 +13,21 @@ type Account struct {
 	User     string
 	Password string // "" for key login
 	KeyFile  string // a private key file, or ""
+	// Banners shows what the host sends before login, as OpenSSH does at its default log
+	// level (the tests run it quieter otherwise).
+	Banners bool
 }
 
 // sshEnv returns the options and environment that make OpenSSH clients log in without a
 // terminal: the password through SSH_ASKPASS, no host key prompts.
 func sshEnv(t testing.TB, a Account) (opts []string, env []string) {
 	t.Helper()
+	level := "ERROR" // no "permanently added" line for the throwaway known hosts
+	if a.Banners {
+		level = "INFO"
+	}
 	opts = []string{"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-		"-o", "LogLevel=ERROR", "-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1"}
+		"-o", "LogLevel=" + level, "-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1"}
 	if a.KeyFile != "" {
 		opts = append(opts, "-i", a.KeyFile, "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no")
 	} else {

@@ -218,7 +218,7 @@ func (s *Server) master(w http.ResponseWriter, r *http.Request, password string)
 	_, err := s.Login(r.Context(), auth.AdminName, password, remoteAddr(r))
 	if te, ok := errorsAsThrottled(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(te.RetryAfter)))
-		writeError(w, http.StatusTooManyRequests, "too many failed logins: try again later")
+		writeError(w, http.StatusTooManyRequests, te.Message())
 		return false
 	}
 	if err != nil {

@@ -178,7 +178,7 @@ func (h *testHost) login(ctx context.Context, account, password string, remote n
 	defer h.mu.Unlock()
 	h.logins++
 	if account == "throttled" {
-		return auth.Account{}, &auth.ThrottledError{Key: "account throttled", RetryAfter: 2500 * time.Millisecond}
+		return auth.Account{}, &auth.ThrottledError{Key: "address 127.0.0.1", RetryAfter: 2500 * time.Millisecond}
 	}
 	a, ok := h.accounts[account]
 	if !ok || password != account+"-pw" {

@@ -297,7 +297,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	acct, err := s.Login(r.Context(), req.Account, req.Password, remoteAddr(r))
 	if te, ok := errorsAsThrottled(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(te.RetryAfter)))
-		writeError(w, http.StatusTooManyRequests, "too many failed logins: try again later")
+		writeError(w, http.StatusTooManyRequests, te.Message())
 		return
 	}
 	if err != nil {

@@ -24,7 +24,7 @@ func TestLogin(t *testing.T) {
 		{"ok", `{"account":"ann","password":"ann-pw"}`, nil, 200, "", 1},
 		{"wrong password", `{"account":"ann","password":"nope"}`, nil, 401, "wrong account or password", 1},
 		{"no such account", `{"account":"zed","password":"zed-pw"}`, nil, 401, "wrong account or password", 1},
-		{"throttled", `{"account":"throttled","password":"x"}`, nil, 429, "too many failed logins: try again later", 1},
+		{"throttled", `{"account":"throttled","password":"x"}`, nil, 429, "too many failed logins from your address; try again in 3 s", 1},
 		{"not json", `account=ann`, nil, 400, "bad request: not the JSON object expected", 0},
 		{"two values", `{"account":"ann","password":"ann-pw"} {}`, nil, 400, "bad request: more than one JSON value", 0},
 		{"no account", `{"password":"x"}`, nil, 400, "bad request: account and password needed", 0},

@@ -33,7 +33,7 @@ async function errorFrom(status, headers, text) {
   } catch {
     // Not JSON (a proxy's page, say): the status below says enough.
   }
-  if (status === 429) {
+  if (status === 429 && !message) {
     const wait = Number(headers.get('Retry-After'));
     const after = wait > 0 ? ` in ${wait} s` : ' later';
     return new ApiError(status, `too many tries: try again${after}`);
