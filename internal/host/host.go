@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -287,6 +288,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 		})
 	}
+	served.Go(func() { h.cutRemoved(ctx) })
 	if err := h.serveControl(ctx, o.DataDir, byName, &served); err != nil {
 		log.Warn("no control socket: buktu invite, approve and deny will not reach this host", "err", err)
 	}
@@ -295,6 +297,9 @@ func Run(ctx context.Context, o Options) error {
 	stopSync()
 	wg.Wait()
 	log.Info("host stopped")
+	// A stop asked for is a success: a service that returns the context's own error says
+	// only that it was stopped.
+	errs = slices.DeleteFunc(errs, func(err error) bool { return ctx.Err() != nil && errors.Is(err, ctx.Err()) })
 	return errors.Join(errs...)
 }
 

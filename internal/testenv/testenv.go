@@ -168,7 +168,13 @@ func (h *Host) Start(t testing.TB) {
 		pw.Close()
 		close(exited)
 	}()
-	t.Cleanup(func() { h.stop(cmd, exited) })
+	t.Cleanup(func() {
+		// A graceful stop is a success, or systemd reports the unit failed.
+		if h.stop(cmd, exited) && !killed(cmd) && cmd.ProcessState.ExitCode() != 0 {
+			t.Errorf("buktu serve stopped by SIGTERM exited with status %d; want 0\nstderr:\n%s",
+				cmd.ProcessState.ExitCode(), tail(h.stderr.String(), 2000))
+		}
+	})
 	ready := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
@@ -211,10 +217,12 @@ func (h *Host) Start(t testing.TB) {
 	}
 }
 
-func (h *Host) stop(cmd *exec.Cmd, exited chan struct{}) {
+// stop stops the host with SIGTERM, or SIGKILL when it has not ended 20 s later, and
+// reports whether it sent the SIGTERM (false: the host had ended already).
+func (h *Host) stop(cmd *exec.Cmd, exited chan struct{}) bool {
 	select {
 	case <-exited:
-		return
+		return false
 	default:
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -224,10 +232,27 @@ func (h *Host) stop(cmd *exec.Cmd, exited chan struct{}) {
 		cmd.Process.Kill()
 		<-exited
 	}
+	return true
+}
+
+// killed says whether cmd ended by SIGKILL.
+func killed(cmd *exec.Cmd) bool {
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }
 
 // Stop stops the host with SIGTERM and waits for it.
 func (h *Host) Stop() { h.stop(h.cmd, h.exited) }
+
+// ExitCode returns the exit status of the host process once it has ended (see Exited).
+func (h *Host) ExitCode() int { return h.cmd.ProcessState.ExitCode() }
 
 // Signal sends sig to the host process.
 func (h *Host) Signal(sig os.Signal) { h.cmd.Process.Signal(sig) }
