@@ -137,7 +137,7 @@ func (s *Server) serveConn(ctx context.Context, sc *serverConn) {
 		if err != nil {
 			continue
 		}
-		wg.Go(func() { s.session(log, h, ch, creqs) })
+		wg.Go(func() { s.session(log, sc, h, ch, creqs) })
 	}
 }
 
@@ -184,8 +184,10 @@ func serveSubsystem(h Handler, ch ssh.Channel, name string) (serve func() error,
 	return nil, nil
 }
 
-// session serves one session channel: one of the subsystems serveSubsystem knows.
-func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-chan *ssh.Request) {
+// session serves one session channel: one of the subsystems serveSubsystem knows. While a get
+// or put stream is open, sc counts as busy: the client has more files to send or fetch on it,
+// even while it reads or hashes the next one and no file is open on the host.
+func (s *Server) session(log *slog.Logger, sc *serverConn, h Handler, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	started := false
 	done := make(chan error, 1)
@@ -207,6 +209,10 @@ func (s *Server) session(log *slog.Logger, h Handler, ch ssh.Channel, reqs <-cha
 				}
 				req.Reply(true, nil)
 				started = true
+				if name := subsystem(req.Payload); name == SubsystemGet || name == SubsystemPut {
+					sc.streams.Add(1)
+					defer sc.streams.Add(-1)
+				}
 				go func() {
 					err := serve()
 					// The exit status goes before the channel closes: scp waits for it.

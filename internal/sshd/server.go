@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -75,7 +76,13 @@ type Server struct {
 
 type serverConn struct {
 	nc      net.Conn
-	handler Handler // set once authenticated; guarded by Server.mu
+	handler Handler      // set once authenticated; guarded by Server.mu
+	streams atomic.Int32 // get and put streams open
+}
+
+// busy says whether a stopping host should wait for sc: a transfer is under way on it.
+func (sc *serverConn) busy() bool {
+	return sc.handler != nil && (sc.handler.Busy() || sc.streams.Load() > 0)
 }
 
 func (s *Server) log() *slog.Logger {
@@ -167,7 +174,7 @@ func (s *Server) drain() {
 		s.mu.Lock()
 		busy := 0
 		for sc := range s.conns {
-			if sc.handler != nil && sc.handler.Busy() {
+			if sc.busy() {
 				busy++
 				continue
 			}
