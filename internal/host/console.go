@@ -66,7 +66,9 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 		Record:     h.record,
 		SessionTTL: h.cfg.Console.SessionTTL.Std(),
 		IdleTTL:    h.cfg.Console.IdleTTL.Std(),
-		Assets:     webui.Assets(),
+		// A file being sent through the console gets the same grace as one over SFTP.
+		ShutdownGrace: h.cfg.Limits.ShutdownGrace.Std(),
+		Assets:        webui.Assets(),
 	}
 }
 

@@ -84,6 +84,9 @@ type Server struct {
 	// SessionTTL ends a session after this long (default 12 h), IdleTTL after this long
 	// without a request (default 30 min).
 	SessionTTL, IdleTTL time.Duration
+	// ShutdownGrace is how long Serve lets running requests (a file being sent) finish once
+	// ctx ends; zero means 10 s.
+	ShutdownGrace time.Duration
 	// Assets are the browser's files ("index.html", "novnc.js", …); nil, or without
 	// index.html, makes the page say that the console is not built into this binary.
 	Assets fs.FS
@@ -95,7 +98,6 @@ type Server struct {
 	feed     feed                    // has its own lock
 	wg       sync.WaitGroup          // screen bridges and notify waits
 	ids      uint64                  // guarded by mu: session ids made when Who is nil
-	grace    time.Duration           // how long Serve waits for requests at shutdown
 }
 
 // Defaults of the zero Server.
@@ -103,7 +105,7 @@ const (
 	defaultSessionTTL = 12 * time.Hour
 	defaultIdleTTL    = 30 * time.Minute
 	pollWait          = 25 * time.Second // how long a long poll waits for an event
-	shutdownGrace     = 5 * time.Second
+	shutdownGrace     = 10 * time.Second
 )
 
 func (s *Server) log() *slog.Logger {
@@ -231,8 +233,8 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve serves the console over TLS on ln until ctx ends. Then it ends every console session
-// (which closes their WebSockets and long polls), lets running requests finish for a few
-// seconds, and returns nil.
+// (which closes their WebSockets and long polls), lets running requests finish for up to
+// ShutdownGrace, and returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConf *tls.Config) error {
 	if tlsConf == nil {
 		return errors.New("serve console: no TLS configuration")
@@ -257,8 +259,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConf *tls.Config
 	case <-ctx.Done():
 	}
 	s.endAll("the host is stopping")
-	grace := s.grace
-	if grace == 0 {
+	grace := s.ShutdownGrace
+	if grace <= 0 {
 		grace = shutdownGrace
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)

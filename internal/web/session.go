@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,9 +24,15 @@ import (
 // keep only the newer login.
 func (s *Server) cookieName() string { return "buktu_" + s.service() }
 
-// maxSessions bounds the console sessions a port holds at once: each costs memory until it
-// expires, and only a valid password makes one.
-const maxSessions = 1024
+// Console sessions a port holds at once. Each costs memory until it expires, and only a
+// valid password makes one; but one account (the guest's, anyone's) must not fill the table
+// for all: past its own limits a login ends that account's oldest session instead, from the
+// same address first. A class of guests, each at a computer of its own, fits.
+const (
+	maxSessions               = 1024 // in all: past it a login is refused
+	maxSessionsPerAccount     = 64
+	maxSessionsPerAccountAddr = 8 // of one account from one address
+)
 
 // serviceConsole is the service of a console session in who's list and the activity log.
 const serviceConsole = "console"
@@ -86,6 +94,9 @@ func (s *Server) newSession(acct auth.Account, remote string) (*session, string,
 	c := &session{key: sha256.Sum256([]byte(tok)), csrf: token(), account: acct.Name, remote: remote,
 		created: now, lastSeen: now, acct: acct}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	for _, old := range s.crowded(acct.Name, remote) {
+		s.end(old, "replaced by a newer login of the same account")
+	}
 	s.mu.Lock()
 	full := len(s.sessions) >= maxSessions
 	s.mu.Unlock()
@@ -102,6 +113,49 @@ func (s *Server) newSession(acct auth.Account, remote string) (*session, string,
 	s.record(events.Record{Kind: events.KindSessionStart, Account: acct.Name, Service: serviceConsole,
 		Remote: remote, Session: c.id, Method: auth.MethodPassword})
 	return c, tok, nil
+}
+
+// crowded returns the sessions to end so that one more of account from remote keeps within
+// the per-account limits: the oldest from the same address, then the oldest of the account.
+func (s *Server) crowded(account, remote string) []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var mine, here []*session
+	for _, c := range s.sessions {
+		if c.account != account {
+			continue
+		}
+		mine = append(mine, c)
+		if sameHost(c.remote, remote) {
+			here = append(here, c)
+		}
+	}
+	oldest := func(a, b *session) int { return a.created.Compare(b.created) }
+	slices.SortFunc(here, oldest)
+	var end []*session
+	if n := len(here) - (maxSessionsPerAccountAddr - 1); n > 0 {
+		end = here[:n]
+	}
+	if n := len(mine) - len(end) - (maxSessionsPerAccount - 1); n > 0 {
+		slices.SortFunc(mine, oldest)
+		for _, c := range mine {
+			if n == 0 {
+				break
+			}
+			if !slices.Contains(end, c) {
+				end = append(end, c)
+				n--
+			}
+		}
+	}
+	return end
+}
+
+// sameHost says whether two "host:port" remote addresses are the same host.
+func sameHost(a, b string) bool {
+	ha, _, errA := net.SplitHostPort(a)
+	hb, _, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && ha == hb
 }
 
 // register puts a session on who's list; without a Who it only makes an id for the log.

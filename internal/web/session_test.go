@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -231,5 +233,57 @@ func TestCookiePerPort(t *testing.T) {
 	resp, _ := c.call("POST", "/api/v1/login", loginRequest{"ann", "ann-pw"})
 	if cs := resp.Cookies(); len(cs) != 1 || cs[0].Name != "buktu_observe" {
 		t.Errorf("login on the Observe console set cookies %v; want one named buktu_observe", cs)
+	}
+}
+
+// TestSessionsPerAccount logs one account in far more often than the session table holds,
+// from one address and then from ten: the account keeps its newest sessions within its own
+// limits (8 from one address, 64 in all), the older ones end, and everyone else still logs in.
+func TestSessionsPerAccount(t *testing.T) {
+	h := startHost(t, nil)
+	from := func(ip string) *client {
+		c := h.client(t)
+		c.hc.Transport.(*http.Transport).DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).DialContext
+		return c
+	}
+	first := from("127.0.0.1")
+	first.login("ann")
+	for range maxSessions + 10 {
+		from("127.0.0.1").login("ann") // a fresh cookie jar: a new session each time
+	}
+	if got := first.status("GET", "/api/v1/session", nil); got != http.StatusUnauthorized {
+		t.Errorf("the first of %d sessions from one address: GET /api/v1/session = %d; want 401 (ended)", maxSessions+11, got)
+	}
+	if !h.recorded(events.KindSessionEnd, "replaced by a newer login of the same account") {
+		t.Error("no session end recorded with the reason")
+	}
+	for i := 2; i <= 11; i++ {
+		for range maxSessionsPerAccountAddr + 1 {
+			from(fmt.Sprintf("127.0.0.%d", i)).login("ann")
+		}
+	}
+	perAddr := map[string]int{}
+	total := 0
+	h.srv.mu.Lock()
+	for _, c := range h.srv.sessions {
+		if c.account == "ann" {
+			host, _, _ := net.SplitHostPort(c.remote)
+			perAddr[host]++
+			total++
+		}
+	}
+	h.srv.mu.Unlock()
+	if total != maxSessionsPerAccount {
+		t.Errorf("ann holds %d sessions; want %d", total, maxSessionsPerAccount)
+	}
+	for addr, n := range perAddr {
+		if n > maxSessionsPerAccountAddr {
+			t.Errorf("ann holds %d sessions from %s; want at most %d", n, addr, maxSessionsPerAccountAddr)
+		}
+	}
+	other := from("127.0.0.1")
+	other.login("obs")
+	if got := other.status("GET", "/api/v1/session", nil); got != http.StatusOK {
+		t.Errorf("another account after ann's many logins: GET /api/v1/session = %d; want 200", got)
 	}
 }
