@@ -21,9 +21,14 @@ func (e *env) userCmd() *cobra.Command {
 		Long: `Manage the host's accounts. Changes apply to a running host without a restart.
 
 Privileges: observe, control, send, exchange:read, exchange:write, exchange:delete, chat,
-admin. Each is allow, ask or deny for an account; admin=allow holds every privilege. (Until
-the host can ask its user, ask works as deny.) Replacing an existing file in the exchange
-folder needs exchange:delete as well as exchange:write.
+admin. Each is allow, ask or deny for an account; admin=allow holds every privilege. Ask
+means the person at the host approves each session (in the console's approvals, or with
+'buktu approve' and 'buktu deny' on the host); no answer within console.ask_timeout is no.
+Replacing an existing file in the exchange folder needs exchange:delete as well as
+exchange:write.
+
+Removing an account, or turning guest access off, ends its running sessions on every port
+within a second.
 
 The guest account ("guest") logs in with no password. It is off until 'buktu user guest
 enable' turns it on with the privileges you choose; for a public drop box: --grant send.`,
