@@ -89,7 +89,8 @@ func TestReadClientMessageRefuses(t *testing.T) {
 		{"extended caps without sizes", cat([]byte{6, 0, 0, 0}, u32(0xFFFFFFFC), u32(uint32(ClipboardCaps|ClipboardText))), nil, true},
 		{"encodings over limit", cat([]byte{2, 0}, u16(5), make([]byte, 20)), ErrTooLong, true},
 		{"absurd encoding count", cat([]byte{2, 0}, u16(0xFFFF), make([]byte, 8)), io.ErrUnexpectedEOF, false},
-		{"fence payload over 64", cat([]byte{248, 0, 0, 0}, u32(0), []byte{65}, make([]byte, 65)), ErrTooLong, true},
+		{"fence payload over 64", cat([]byte{248, 0, 0, 0}, u32(uint32(FenceRequest)), []byte{65}, make([]byte, 65)), ErrFenceTooLong, false},
+		{"fence claiming 255 bytes, sending none", cat([]byte{248, 0, 0, 0}, u32(0), []byte{255}), ErrFenceTooLong, false},
 		{"colour-map pixel format", cat([]byte{0, 0, 0, 0}, PixelFormat{BitsPerPixel: 8, Depth: 8}.Append(nil)), ErrColourMap, true},
 		{"24 bits per pixel", cat([]byte{0, 0, 0, 0}, PixelFormat{BitsPerPixel: 24, Depth: 24, TrueColour: true, RedMax: 255, GreenMax: 255, BlueMax: 255, RedShift: 16, GreenShift: 8}.Append(nil)), ErrBadPixelFormat, true},
 	}
