@@ -107,6 +107,13 @@ const (
 	FenceRequest     FenceFlags = 1 << 31
 )
 
+// Answer returns the flags of the answer to a fence with flags f: Request cleared, and every
+// bit rfbproto does not define, so the peer learns which flags the answerer understands.
+// See rfbproto, "ClientFence".
+func (f FenceFlags) Answer() FenceFlags {
+	return f & (FenceBlockBefore | FenceBlockAfter | FenceSyncNext)
+}
+
 // ErrFenceTooLong reports a fence whose length field claims more than [MaxFencePayload]
 // bytes, which rfbproto does not allow. Unlike [ErrTooLong], it leaves the payload unread and
 // the stream out of step: a peer that breaks the limit cannot be given the synchronisation a
@@ -310,8 +317,9 @@ func readFence(r io.Reader) (FenceFlags, []byte, error) {
 // after which the session must end the connection; so is a fence over 64 bytes
 // ([ErrFenceTooLong]). A length over limits is an error matching [ErrTooLong] after the message
 // has been skipped, so the session may carry on. A SetPixelFormat whose format fails
-// [PixelFormat.Validate] is refused with that error, also after the whole message. r
-// should be buffered: the message is read in small pieces.
+// [PixelFormat.Validate] is refused with that error, also after the whole message. A
+// SetDesktopSize is returned whatever its layout: the server answers a bad one (see
+// [SetDesktopSize.Validate]). r should be buffered: the message is read in small pieces.
 // See RFC 6143, section 7.5, and rfbproto, "Client to Server Messages".
 func ReadClientMessage(r io.Reader, limits Limits) (ClientMessage, error) {
 	var t [1]byte

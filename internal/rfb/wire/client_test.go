@@ -115,6 +115,27 @@ func TestReadClientMessageRefuses(t *testing.T) {
 	}
 }
 
+func TestFenceFlagsAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		in   FenceFlags
+		want FenceFlags
+	}{
+		{"request", FenceRequest, 0},
+		{"block before", FenceRequest | FenceBlockBefore, FenceBlockBefore},
+		{"every known flag", FenceRequest | FenceBlockBefore | FenceBlockAfter | FenceSyncNext, FenceBlockBefore | FenceBlockAfter | FenceSyncNext},
+		{"unknown bits", FenceRequest | FenceSyncNext | 1<<3 | 1<<30, FenceSyncNext},
+		{"every bit", 0xFFFFFFFF, FenceBlockBefore | FenceBlockAfter | FenceSyncNext},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.in.Answer(); got != tt.want {
+				t.Errorf("FenceFlags(%#x).Answer() = %#x; want %#x", uint32(tt.in), uint32(got), uint32(tt.want))
+			}
+		})
+	}
+}
+
 func TestUnknownMessageError(t *testing.T) {
 	_, err := ReadClientMessage(bytes.NewReader([]byte{255, 2}), Limits{})
 	e, ok := errors.AsType[*UnknownMessageError](err)
