@@ -26,6 +26,7 @@ type session struct {
 	prefs   prefs
 	request *wire.FramebufferUpdateRequest // the pending request, nil when none
 	full    bool                           // the pending request (or a change) needs a full update
+	asked   uint64                         // counts changes of request and full
 	wake    chan struct{}                  // signalled when the fields above change
 	cancel  context.CancelFunc             // cancels the writer's wait for a change
 	out     [][]byte                       // small messages for the writer to send
@@ -176,6 +177,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.mu.Lock()
 		ss.prefs.format = m.Format
 		ss.full = true
+		ss.asked++
 		ss.interruptLocked()
 		ss.mu.Unlock()
 	case wire.SetEncodings:
@@ -195,6 +197,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.mu.Lock()
 		req := m
 		ss.request = &req
+		ss.asked++
 		if !m.Incremental {
 			ss.full = true
 			ss.interruptLocked()
@@ -329,10 +332,12 @@ func ignoreDisplay(err error, log *slog.Logger) error {
 	return nil
 }
 
-// send queues a small message for the writer.
+// send queues a small message for the writer, which sends it at once, even while it waits
+// for the screen to change (a fence's answer must not wait for the screen).
 func (ss *session) send(b []byte) {
 	ss.mu.Lock()
 	ss.out = append(ss.out, b)
+	ss.interruptLocked()
 	ss.mu.Unlock()
 	ss.signal()
 }
@@ -392,10 +397,14 @@ func (ss *session) write(ctx context.Context) error {
 	var since uint64
 	var w, h int
 	for {
+		// The wait for a change is cancellable from the moment the writer looks at what the
+		// viewer wants, so nothing that changes after that look waits behind it.
+		wctx, cancel := context.WithCancel(ctx)
 		ss.mu.Lock()
+		ss.cancel = cancel
 		out := ss.out
 		ss.out = nil
-		req, full, p := ss.request, ss.full, ss.prefs
+		req, full, p, asked := ss.request, ss.full, ss.prefs, ss.asked
 		if ss.continuous && req == nil {
 			req = &wire.FramebufferUpdateRequest{Incremental: true}
 		}
@@ -409,21 +418,21 @@ func (ss *session) write(ctx context.Context) error {
 		}
 		for _, b := range out {
 			if _, err := ss.conn.Write(b); err != nil {
+				cancel()
 				return err
 			}
 		}
 		if req == nil {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
 			case <-ss.wake:
+			}
+			cancel()
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			continue
 		}
-		wctx, cancel := context.WithCancel(ctx)
-		ss.mu.Lock()
-		ss.cancel = cancel
-		ss.mu.Unlock()
 		from := since
 		if full {
 			from = 0
@@ -440,7 +449,9 @@ func (ss *session) write(ctx context.Context) error {
 			return fmt.Errorf("get the screen: %w", err)
 		}
 		ss.mu.Lock()
-		ss.request, ss.full = nil, false
+		if ss.asked == asked { // else a request came meanwhile: the next turn answers it
+			ss.request, ss.full = nil, false
+		}
 		ss.mu.Unlock()
 		resized := w != 0 && (f.W != w || f.H != h)
 		if from == 0 || resized {
