@@ -38,7 +38,8 @@ type session struct {
 	zrleStarted bool   // the connection's ZRLE zlib stream has its header (writer only)
 	cursorSent  uint32 // serial of the cursor shape the viewer has (writer only)
 
-	held held // what this viewer holds down on the host (reader only, then run)
+	held          held // what this viewer holds down on the host (reader only, then run)
+	resizeRefused bool // a refused resize request was logged at Info or Warn (reader only)
 }
 
 // held is what one viewer has pressed and not released: when it leaves, those go up, and
@@ -248,27 +249,62 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.signal()
 	case wire.ClientFence:
 		if m.Flags&wire.FenceRequest != 0 {
-			ss.send(wire.ServerFence{Flags: m.Flags &^ wire.FenceRequest, Payload: m.Payload}.Append(nil))
+			ss.send(wire.ServerFence{Flags: m.Flags.Answer(), Payload: m.Payload}.Append(nil))
 		}
 	case wire.SetDesktopSize:
-		// Viewers may not resize the host's screen; say so if they can hear it.
-		ss.mu.Lock()
-		ext := ss.prefs.extDesktop
-		ss.mu.Unlock()
-		if ext {
-			f, _, _, err := ss.s.Display.Update(ctx, 0)
-			if err == nil {
-				b := wire.FramebufferUpdate{Rects: 1}.Append(nil)
-				b = wire.RectHeader{X: uint16(wire.ResizeByThisClient), Y: uint16(wire.ResizeProhibited), Width: uint16(f.W), Height: uint16(f.H), Encoding: wire.EncodingExtendedDesktopSize}.Append(b)
-				b = wire.AppendExtendedDesktopSize(b, []wire.Screen{{Width: uint16(f.W), Height: uint16(f.H)}})
-				if r, ok := ss.s.Display.(releaser); ok {
-					r.Release(f)
-				}
-				ss.send(b)
-			}
-		}
+		ss.refuseResize(ctx, m)
 	}
 	return nil
+}
+
+// refuseResize answers a viewer's SetDesktopSize. Viewers never resize the host's screen: the
+// person at the host and every other viewer share it. rfbproto asks for the refusal in an
+// ExtendedDesktopSize rectangle of its own update, at once, with the status code: invalid
+// screen layout when the request breaks the screen model, else resize prohibited. Only a
+// viewer that listed ExtendedDesktopSize can read that rectangle; one that did not should
+// never have asked, and gets no answer. The first refusal is logged at Info (Warn for a bogus
+// layout or a viewer that cannot hear the answer), later ones at Debug, so a viewer that asks
+// again and again cannot flood the log.
+func (ss *session) refuseResize(ctx context.Context, m wire.SetDesktopSize) {
+	status, level, why := wire.ResizeProhibited, slog.LevelInfo, "viewers may not resize the host's screen"
+	if err := m.Validate(); err != nil {
+		status, level, why = wire.ResizeInvalidLayout, slog.LevelWarn, err.Error()
+	}
+	ss.mu.Lock()
+	ext := ss.prefs.extDesktop
+	ss.mu.Unlock()
+	msg := "viewer's resize request refused"
+	if !ext {
+		level, msg = slog.LevelWarn, "viewer's resize request refused unanswered: it did not list ExtendedDesktopSize"
+	}
+	if ss.resizeRefused {
+		level = slog.LevelDebug
+	}
+	ss.resizeRefused = true
+	ss.log.Log(ctx, level, msg, "width", m.Width, "height", m.Height, "screens", len(m.Screens),
+		"status", status, "reason", why)
+	if !ext {
+		return
+	}
+	// The rest of the rectangle is undefined on a refusal; it tells the current layout.
+	f, _, _, err := ss.s.Display.Update(ctx, 0)
+	if err != nil {
+		ss.log.Warn("answer a viewer's resize request", "err", err)
+		return
+	}
+	w, h := f.W, f.H
+	if r, ok := ss.s.Display.(releaser); ok {
+		r.Release(f)
+	}
+	ss.send(extendedDesktopSize(wire.FramebufferUpdate{Rects: 1}.Append(nil), wire.ResizeByThisClient, status, w, h))
+}
+
+// extendedDesktopSize appends an ExtendedDesktopSize rectangle saying why (reason) and how
+// (status) the framebuffer is w×h: one screen, the whole of it, as buktu has.
+// See rfbproto, "ExtendedDesktopSize Pseudo-encoding".
+func extendedDesktopSize(b []byte, reason, status uint16, w, h int) []byte {
+	b = wire.RectHeader{X: reason, Y: status, Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingExtendedDesktopSize}.Append(b)
+	return wire.AppendExtendedDesktopSize(b, []wire.Screen{{Width: uint16(w), Height: uint16(h)}})
 }
 
 // releaser is a Display that can reuse a frame's memory once the viewers it went to are done
@@ -504,8 +540,7 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 	if resized {
 		switch {
 		case p.extDesktop:
-			pseudo = wire.RectHeader{X: uint16(wire.ResizeByServer), Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingExtendedDesktopSize}.Append(pseudo)
-			pseudo = wire.AppendExtendedDesktopSize(pseudo, []wire.Screen{{Width: uint16(w), Height: uint16(h)}})
+			pseudo = extendedDesktopSize(pseudo, wire.ResizeByServer, wire.ResizeOK, w, h)
 			npseudo++
 		case p.desktopSize:
 			pseudo = wire.RectHeader{Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingDesktopSize}.Append(pseudo)
