@@ -1,7 +1,7 @@
 package host_test
 
 // Tests of the RFB extensions viewers negotiate: cursor shape, continuous updates and
-// fences, and QEMU's extended key events.
+// fences, QEMU's extended key events, and resize requests.
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,5 +335,86 @@ func TestScreenQEMUExtendedKey(t *testing.T) {
 		if got := uint32(km.Keysyms[0]); got != k.want {
 			t.Errorf("scancode %#x (keysym %#x) pressed keycode %d, keysym %#x; want %#x", k.scancode, k.keysym, ev.Detail, got, k.want)
 		}
+	}
+}
+
+// TestScreenResizeRequest asks the host to resize its screen, as a viewer that listed
+// ExtendedDesktopSize may: each request gets an update of its own holding one
+// ExtendedDesktopSize rectangle from this client with the status code (invalid screen layout
+// for a bogus layout, else resize prohibited: viewers never resize the shared screen), even
+// while an incremental request waits on a still screen. A well-formed fence is answered with
+// its payload and only the flags rfbproto defines; one over 64 bytes ends the connection,
+// and the log says why.
+func TestScreenResizeRequest(t *testing.T) {
+	t.Parallel()
+	const w, h = 320, 240
+	d := startDisplay(t, w, h)
+	host := startScreenHostOn(t, d, "")
+	c := rawHandshake(t, host, host.Observe, "admin", host.AdminPassword, stepSession)
+	c.setEncodings(t, wire.EncodingRaw, wire.EncodingExtendedDesktopSize, wire.EncodingFence)
+	c.request(t, false, w, h)
+	if _, err := c.readUpdate(time.Now().Add(screenWait)); err != nil { // after the fence announcement
+		t.Fatalf("read the first update: %v", err)
+	}
+
+	// No request is pending: the only message to come is the fence's answer.
+	c.Write(wire.ClientFence{Flags: wire.FenceRequest | wire.FenceBlockBefore | 1<<9, Payload: []byte("still-here")}.Append(nil))
+	c.SetReadDeadline(time.Now().Add(screenWait))
+	m, err := wire.ReadServerMessage(c.r, wire.Limits{})
+	c.SetReadDeadline(time.Time{})
+	if f, ok := m.(wire.ServerFence); err != nil || !ok || f.Flags != wire.FenceBlockBefore || string(f.Payload) != "still-here" {
+		t.Errorf("answer to a fence = %#v, %v; want a ServerFence with BlockBefore and its payload", m, err)
+	}
+
+	c.request(t, true, w, h)
+	screen := func(id uint32, x, y, sw, sh uint16) wire.Screen {
+		return wire.Screen{ID: id, X: x, Y: y, Width: sw, Height: sh}
+	}
+	tests := []struct {
+		name string
+		m    wire.SetDesktopSize
+		want uint16
+	}{
+		{"a larger screen", wire.SetDesktopSize{Width: 1024, Height: 768, Screens: []wire.Screen{screen(0, 0, 0, 1024, 768)}}, wire.ResizeProhibited},
+		{"the same screen", wire.SetDesktopSize{Width: w, Height: h, Screens: []wire.Screen{screen(0, 0, 0, w, h)}}, wire.ResizeProhibited},
+		{"no screens", wire.SetDesktopSize{Width: 1024, Height: 768}, wire.ResizeInvalidLayout},
+		{"zero size", wire.SetDesktopSize{Screens: []wire.Screen{screen(0, 0, 0, 0, 0)}}, wire.ResizeInvalidLayout},
+		{"a screen outside", wire.SetDesktopSize{Width: 1024, Height: 768, Screens: []wire.Screen{screen(0, 512, 384, 1024, 768)}}, wire.ResizeInvalidLayout},
+		{"one id twice", wire.SetDesktopSize{Width: 2048, Height: 768, Screens: []wire.Screen{screen(1, 0, 0, 1024, 768), screen(1, 1024, 0, 1024, 768)}}, wire.ResizeInvalidLayout},
+	}
+	for _, tt := range tests {
+		if _, err := c.Write(tt.m.Append(nil)); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var answer []rawRect
+		for deadline := time.Now().Add(screenWait); answer == nil; {
+			rects, err := c.readUpdate(deadline)
+			if err != nil {
+				t.Fatalf("%s: no answer: %v", tt.name, err)
+			}
+			for _, r := range rects {
+				if r.Encoding == wire.EncodingExtendedDesktopSize {
+					answer = rects
+				}
+			}
+			if answer == nil { // the screen changed: an update of what the request waited for
+				c.request(t, true, w, h)
+			}
+		}
+		want := wire.RectHeader{X: wire.ResizeByThisClient, Y: tt.want, Width: w, Height: h, Encoding: wire.EncodingExtendedDesktopSize}
+		if len(answer) != 1 || answer[0].RectHeader != want {
+			t.Errorf("%s: answered with %+v; want an update of one rectangle, %+v", tt.name, answer, want)
+		}
+	}
+
+	c.Write(fenceHeader(wire.FenceRequest, wire.MaxFencePayload+1))
+	if err := c.ended(time.Now().Add(screenWait)); err != nil {
+		t.Errorf("after a fence of %d bytes: %v", wire.MaxFencePayload+1, err)
+	}
+	pollUntil(t, "the host logs why it ended the connection", func() bool {
+		return strings.Contains(host.Stderr(), "fence payload over 64 bytes")
+	})
+	if !strings.Contains(host.Stderr(), "resize request refused") {
+		t.Errorf("the host did not log the refused resize requests")
 	}
 }

@@ -143,6 +143,11 @@ func cutTextHeader(n int32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{6, 0, 0, 0}, uint32(n))
 }
 
+// fenceHeader is a ClientFence header claiming a payload of n bytes.
+func fenceHeader(flags wire.FenceFlags, n uint8) []byte {
+	return append(binary.BigEndian.AppendUint32([]byte{248, 0, 0, 0}, uint32(flags)), n)
+}
+
 // clipboardBomb is an extended-clipboard provide whose text claims to be claim bytes.
 func clipboardBomb(claim uint32) []byte {
 	var z bytes.Buffer
@@ -156,7 +161,9 @@ func clipboardBomb(claim uint32) []byte {
 // TestScreenHostileInput sends what no honest viewer sends, each on a connection of its own,
 // while a well-behaved viewer keeps watching: the host ends the offending connection, or
 // skips the message and stays in step where the protocol lets it (an over-long cut text or
-// encoding list is skipped, as TigerVNC does); it never allocates what a length field claims,
+// encoding list is skipped, as TigerVNC does; a fence over rfbproto's 64 bytes is not, as
+// its sender could not get the synchronisation it asks for); it never allocates what a length
+// field claims,
 // and it ends connections that never finish the handshake after limits.handshake_timeout.
 func TestScreenHostileInput(t *testing.T) {
 	t.Parallel()
@@ -190,6 +197,7 @@ func TestScreenHostileInput(t *testing.T) {
 		{"colour map pixel format", wire.SetPixelFormat{Format: wire.PixelFormat{BitsPerPixel: 8, Depth: 8}}.Append(nil), ends},
 		{"overlapping channels", wire.SetPixelFormat{Format: wire.PixelFormat{BitsPerPixel: 16, Depth: 16, TrueColour: true, RedMax: 255, GreenMax: 255, BlueMax: 255, RedShift: 8, GreenShift: 4}}.Append(nil), ends},
 		{"unknown message type", []byte{77, 1, 2, 3}, ends},
+		{"fence over 64 bytes", append(fenceHeader(wire.FenceRequest, wire.MaxFencePayload+1), make([]byte, wire.MaxFencePayload+1)...), ends},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

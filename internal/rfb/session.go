@@ -26,6 +26,7 @@ type session struct {
 	prefs   prefs
 	request *wire.FramebufferUpdateRequest // the pending request, nil when none
 	full    bool                           // the pending request (or a change) needs a full update
+	asked   uint64                         // counts changes of request and full
 	wake    chan struct{}                  // signalled when the fields above change
 	cancel  context.CancelFunc             // cancels the writer's wait for a change
 	out     [][]byte                       // small messages for the writer to send
@@ -37,7 +38,8 @@ type session struct {
 	zrleStarted bool   // the connection's ZRLE zlib stream has its header (writer only)
 	cursorSent  uint32 // serial of the cursor shape the viewer has (writer only)
 
-	held held // what this viewer holds down on the host (reader only, then run)
+	held          held // what this viewer holds down on the host (reader only, then run)
+	resizeRefused bool // a refused resize request was logged at Info or Warn (reader only)
 }
 
 // held is what one viewer has pressed and not released: when it leaves, those go up, and
@@ -176,6 +178,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.mu.Lock()
 		ss.prefs.format = m.Format
 		ss.full = true
+		ss.asked++
 		ss.interruptLocked()
 		ss.mu.Unlock()
 	case wire.SetEncodings:
@@ -195,6 +198,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.mu.Lock()
 		req := m
 		ss.request = &req
+		ss.asked++
 		if !m.Incremental {
 			ss.full = true
 			ss.interruptLocked()
@@ -245,27 +249,62 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMessage, warned *boo
 		ss.signal()
 	case wire.ClientFence:
 		if m.Flags&wire.FenceRequest != 0 {
-			ss.send(wire.ServerFence{Flags: m.Flags &^ wire.FenceRequest, Payload: m.Payload}.Append(nil))
+			ss.send(wire.ServerFence{Flags: m.Flags.Answer(), Payload: m.Payload}.Append(nil))
 		}
 	case wire.SetDesktopSize:
-		// Viewers may not resize the host's screen; say so if they can hear it.
-		ss.mu.Lock()
-		ext := ss.prefs.extDesktop
-		ss.mu.Unlock()
-		if ext {
-			f, _, _, err := ss.s.Display.Update(ctx, 0)
-			if err == nil {
-				b := wire.FramebufferUpdate{Rects: 1}.Append(nil)
-				b = wire.RectHeader{X: uint16(wire.ResizeByThisClient), Y: uint16(wire.ResizeProhibited), Width: uint16(f.W), Height: uint16(f.H), Encoding: wire.EncodingExtendedDesktopSize}.Append(b)
-				b = wire.AppendExtendedDesktopSize(b, []wire.Screen{{Width: uint16(f.W), Height: uint16(f.H)}})
-				if r, ok := ss.s.Display.(releaser); ok {
-					r.Release(f)
-				}
-				ss.send(b)
-			}
-		}
+		ss.refuseResize(ctx, m)
 	}
 	return nil
+}
+
+// refuseResize answers a viewer's SetDesktopSize. Viewers never resize the host's screen: the
+// person at the host and every other viewer share it. rfbproto asks for the refusal in an
+// ExtendedDesktopSize rectangle of its own update, at once, with the status code: invalid
+// screen layout when the request breaks the screen model, else resize prohibited. Only a
+// viewer that listed ExtendedDesktopSize can read that rectangle; one that did not should
+// never have asked, and gets no answer. The first refusal is logged at Info (Warn for a bogus
+// layout or a viewer that cannot hear the answer), later ones at Debug, so a viewer that asks
+// again and again cannot flood the log.
+func (ss *session) refuseResize(ctx context.Context, m wire.SetDesktopSize) {
+	status, level, why := wire.ResizeProhibited, slog.LevelInfo, "viewers may not resize the host's screen"
+	if err := m.Validate(); err != nil {
+		status, level, why = wire.ResizeInvalidLayout, slog.LevelWarn, err.Error()
+	}
+	ss.mu.Lock()
+	ext := ss.prefs.extDesktop
+	ss.mu.Unlock()
+	msg := "viewer's resize request refused"
+	if !ext {
+		level, msg = slog.LevelWarn, "viewer's resize request refused unanswered: it did not list ExtendedDesktopSize"
+	}
+	if ss.resizeRefused {
+		level = slog.LevelDebug
+	}
+	ss.resizeRefused = true
+	ss.log.Log(ctx, level, msg, "width", m.Width, "height", m.Height, "screens", len(m.Screens),
+		"status", status, "reason", why)
+	if !ext {
+		return
+	}
+	// The rest of the rectangle is undefined on a refusal; it tells the current layout.
+	f, _, _, err := ss.s.Display.Update(ctx, 0)
+	if err != nil {
+		ss.log.Warn("answer a viewer's resize request", "err", err)
+		return
+	}
+	w, h := f.W, f.H
+	if r, ok := ss.s.Display.(releaser); ok {
+		r.Release(f)
+	}
+	ss.send(extendedDesktopSize(wire.FramebufferUpdate{Rects: 1}.Append(nil), wire.ResizeByThisClient, status, w, h))
+}
+
+// extendedDesktopSize appends an ExtendedDesktopSize rectangle saying why (reason) and how
+// (status) the framebuffer is w×h: one screen, the whole of it, as buktu has.
+// See rfbproto, "ExtendedDesktopSize Pseudo-encoding".
+func extendedDesktopSize(b []byte, reason, status uint16, w, h int) []byte {
+	b = wire.RectHeader{X: reason, Y: status, Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingExtendedDesktopSize}.Append(b)
+	return wire.AppendExtendedDesktopSize(b, []wire.Screen{{Width: uint16(w), Height: uint16(h)}})
 }
 
 // releaser is a Display that can reuse a frame's memory once the viewers it went to are done
@@ -329,10 +368,12 @@ func ignoreDisplay(err error, log *slog.Logger) error {
 	return nil
 }
 
-// send queues a small message for the writer.
+// send queues a small message for the writer, which sends it at once, even while it waits
+// for the screen to change (a fence's answer must not wait for the screen).
 func (ss *session) send(b []byte) {
 	ss.mu.Lock()
 	ss.out = append(ss.out, b)
+	ss.interruptLocked()
 	ss.mu.Unlock()
 	ss.signal()
 }
@@ -392,10 +433,14 @@ func (ss *session) write(ctx context.Context) error {
 	var since uint64
 	var w, h int
 	for {
+		// The wait for a change is cancellable from the moment the writer looks at what the
+		// viewer wants, so nothing that changes after that look waits behind it.
+		wctx, cancel := context.WithCancel(ctx)
 		ss.mu.Lock()
+		ss.cancel = cancel
 		out := ss.out
 		ss.out = nil
-		req, full, p := ss.request, ss.full, ss.prefs
+		req, full, p, asked := ss.request, ss.full, ss.prefs, ss.asked
 		if ss.continuous && req == nil {
 			req = &wire.FramebufferUpdateRequest{Incremental: true}
 		}
@@ -409,21 +454,21 @@ func (ss *session) write(ctx context.Context) error {
 		}
 		for _, b := range out {
 			if _, err := ss.conn.Write(b); err != nil {
+				cancel()
 				return err
 			}
 		}
 		if req == nil {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
 			case <-ss.wake:
+			}
+			cancel()
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			continue
 		}
-		wctx, cancel := context.WithCancel(ctx)
-		ss.mu.Lock()
-		ss.cancel = cancel
-		ss.mu.Unlock()
 		from := since
 		if full {
 			from = 0
@@ -440,7 +485,9 @@ func (ss *session) write(ctx context.Context) error {
 			return fmt.Errorf("get the screen: %w", err)
 		}
 		ss.mu.Lock()
-		ss.request, ss.full = nil, false
+		if ss.asked == asked { // else a request came meanwhile: the next turn answers it
+			ss.request, ss.full = nil, false
+		}
 		ss.mu.Unlock()
 		resized := w != 0 && (f.W != w || f.H != h)
 		if from == 0 || resized {
@@ -493,8 +540,7 @@ func (ss *session) update(f *frame.Frame, region frame.Region, from, seq uint64,
 	if resized {
 		switch {
 		case p.extDesktop:
-			pseudo = wire.RectHeader{X: uint16(wire.ResizeByServer), Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingExtendedDesktopSize}.Append(pseudo)
-			pseudo = wire.AppendExtendedDesktopSize(pseudo, []wire.Screen{{Width: uint16(w), Height: uint16(h)}})
+			pseudo = extendedDesktopSize(pseudo, wire.ResizeByServer, wire.ResizeOK, w, h)
 			npseudo++
 		case p.desktopSize:
 			pseudo = wire.RectHeader{Width: uint16(w), Height: uint16(h), Encoding: wire.EncodingDesktopSize}.Append(pseudo)

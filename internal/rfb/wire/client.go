@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -105,6 +106,20 @@ const (
 	FenceSyncNext    FenceFlags = 1 << 2
 	FenceRequest     FenceFlags = 1 << 31
 )
+
+// Answer returns the flags of the answer to a fence with flags f: Request cleared, and every
+// bit rfbproto does not define, so the peer learns which flags the answerer understands.
+// See rfbproto, "ClientFence".
+func (f FenceFlags) Answer() FenceFlags {
+	return f & (FenceBlockBefore | FenceBlockAfter | FenceSyncNext)
+}
+
+// ErrFenceTooLong reports a fence whose length field claims more than [MaxFencePayload]
+// bytes, which rfbproto does not allow. Unlike [ErrTooLong], it leaves the payload unread and
+// the stream out of step: a peer that breaks the limit cannot be given the synchronisation a
+// fence promises (dropping a request leaves it waiting for the answer; answering part of it
+// echoes a payload it never sent), so the connection must end.
+var ErrFenceTooLong = errors.New("wire: fence payload over 64 bytes")
 
 // ClientFence asks the server to synchronise (FenceRequest set) or answers a ServerFence.
 // Payload holds at most [MaxFencePayload] bytes; Append panics on more.
@@ -279,8 +294,8 @@ func appendFence(b []byte, typ uint8, flags FenceFlags, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// readFence reads a fence after its type byte. A payload over MaxFencePayload is skipped and
-// refused with ErrTooLong.
+// readFence reads a fence after its type byte. A length over MaxFencePayload is refused with
+// ErrFenceTooLong before any of the payload is read.
 func readFence(r io.Reader) (FenceFlags, []byte, error) {
 	var h [8]byte
 	if err := readFull(r, h[:]); err != nil {
@@ -288,10 +303,7 @@ func readFence(r io.Reader) (FenceFlags, []byte, error) {
 	}
 	flags, n := FenceFlags(binary.BigEndian.Uint32(h[3:])), int(h[7])
 	if n > MaxFencePayload {
-		if err := discard(r, int64(n)); err != nil {
-			return 0, nil, err
-		}
-		return 0, nil, fmt.Errorf("payload of %d bytes, limit %d: %w", n, MaxFencePayload, ErrTooLong)
+		return 0, nil, fmt.Errorf("length %d: %w", n, ErrFenceTooLong)
 	}
 	payload, err := readN(r, n)
 	if err != nil {
@@ -302,10 +314,12 @@ func readFence(r io.Reader) (FenceFlags, []byte, error) {
 
 // ReadClientMessage reads one message from a client. It returns [io.EOF] if the stream ends
 // before the message starts. An unknown message type is an error matching [ErrUnknownMessage],
-// after which the session must end the connection. A length over limits is an error matching
-// [ErrTooLong] after the message has been skipped, so the session may carry on. A SetPixelFormat
-// whose format fails [PixelFormat.Validate] is refused with that error, also after the whole
-// message. r should be buffered: the message is read in small pieces.
+// after which the session must end the connection; so is a fence over 64 bytes
+// ([ErrFenceTooLong]). A length over limits is an error matching [ErrTooLong] after the message
+// has been skipped, so the session may carry on. A SetPixelFormat whose format fails
+// [PixelFormat.Validate] is refused with that error, also after the whole message. A
+// SetDesktopSize is returned whatever its layout: the server answers a bad one (see
+// [SetDesktopSize.Validate]). r should be buffered: the message is read in small pieces.
 // See RFC 6143, section 7.5, and rfbproto, "Client to Server Messages".
 func ReadClientMessage(r io.Reader, limits Limits) (ClientMessage, error) {
 	var t [1]byte

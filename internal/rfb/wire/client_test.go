@@ -89,7 +89,8 @@ func TestReadClientMessageRefuses(t *testing.T) {
 		{"extended caps without sizes", cat([]byte{6, 0, 0, 0}, u32(0xFFFFFFFC), u32(uint32(ClipboardCaps|ClipboardText))), nil, true},
 		{"encodings over limit", cat([]byte{2, 0}, u16(5), make([]byte, 20)), ErrTooLong, true},
 		{"absurd encoding count", cat([]byte{2, 0}, u16(0xFFFF), make([]byte, 8)), io.ErrUnexpectedEOF, false},
-		{"fence payload over 64", cat([]byte{248, 0, 0, 0}, u32(0), []byte{65}, make([]byte, 65)), ErrTooLong, true},
+		{"fence payload over 64", cat([]byte{248, 0, 0, 0}, u32(uint32(FenceRequest)), []byte{65}, make([]byte, 65)), ErrFenceTooLong, false},
+		{"fence claiming 255 bytes, sending none", cat([]byte{248, 0, 0, 0}, u32(0), []byte{255}), ErrFenceTooLong, false},
 		{"colour-map pixel format", cat([]byte{0, 0, 0, 0}, PixelFormat{BitsPerPixel: 8, Depth: 8}.Append(nil)), ErrColourMap, true},
 		{"24 bits per pixel", cat([]byte{0, 0, 0, 0}, PixelFormat{BitsPerPixel: 24, Depth: 24, TrueColour: true, RedMax: 255, GreenMax: 255, BlueMax: 255, RedShift: 16, GreenShift: 8}.Append(nil)), ErrBadPixelFormat, true},
 	}
@@ -109,6 +110,27 @@ func TestReadClientMessageRefuses(t *testing.T) {
 			}
 			if m, err := ReadClientMessage(r, limits); err != nil || !reflect.DeepEqual(m, KeyEvent{Down: true, Keysym: 'x'}) {
 				t.Errorf("after %v, ReadClientMessage = %#v, %v; want the next KeyEvent", tt.name, m, err)
+			}
+		})
+	}
+}
+
+func TestFenceFlagsAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		in   FenceFlags
+		want FenceFlags
+	}{
+		{"request", FenceRequest, 0},
+		{"block before", FenceRequest | FenceBlockBefore, FenceBlockBefore},
+		{"every known flag", FenceRequest | FenceBlockBefore | FenceBlockAfter | FenceSyncNext, FenceBlockBefore | FenceBlockAfter | FenceSyncNext},
+		{"unknown bits", FenceRequest | FenceSyncNext | 1<<3 | 1<<30, FenceSyncNext},
+		{"every bit", 0xFFFFFFFF, FenceBlockBefore | FenceBlockAfter | FenceSyncNext},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.in.Answer(); got != tt.want {
+				t.Errorf("FenceFlags(%#x).Answer() = %#x; want %#x", uint32(tt.in), uint32(got), uint32(tt.want))
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +24,38 @@ const (
 	ResizeInvalidLayout  uint16 = 3
 	ResizeForwarded      uint16 = 4
 )
+
+// ErrInvalidLayout reports a screen layout that [SetDesktopSize.Validate] refuses.
+var ErrInvalidLayout = errors.New("wire: invalid screen layout")
+
+// Validate checks the layout m asks for against rfbproto's screen model: a framebuffer of at
+// least 1×1 and 1 to 255 screens, each at least 1×1, wholly inside the framebuffer, with an id
+// no other screen has. A server answers a layout that fails with [ResizeInvalidLayout],
+// whether or not it would grant a valid one. Screen flags are not checked: the protocol asks
+// that unknown bits be kept, not refused.
+// See rfbproto, "Screen Model", "SetDesktopSize" and "ExtendedDesktopSize Pseudo-encoding".
+func (m SetDesktopSize) Validate() error {
+	if m.Width == 0 || m.Height == 0 {
+		return fmt.Errorf("framebuffer of %dx%d: %w", m.Width, m.Height, ErrInvalidLayout)
+	}
+	if len(m.Screens) == 0 || len(m.Screens) > math.MaxUint8 {
+		return fmt.Errorf("%d screens, want 1 to 255: %w", len(m.Screens), ErrInvalidLayout)
+	}
+	ids := make(map[uint32]bool, len(m.Screens))
+	for i, s := range m.Screens {
+		switch {
+		case s.Width == 0 || s.Height == 0:
+			return fmt.Errorf("screen %d is %dx%d: %w", i, s.Width, s.Height, ErrInvalidLayout)
+		case int(s.X)+int(s.Width) > int(m.Width) || int(s.Y)+int(s.Height) > int(m.Height):
+			return fmt.Errorf("screen %d, %dx%d at %d,%d, is not inside the %dx%d framebuffer: %w",
+				i, s.Width, s.Height, s.X, s.Y, m.Width, m.Height, ErrInvalidLayout)
+		case ids[s.ID]:
+			return fmt.Errorf("screen %d has id %d, as an earlier one does: %w", i, s.ID, ErrInvalidLayout)
+		}
+		ids[s.ID] = true
+	}
+	return nil
+}
 
 // AppendExtendedDesktopSize appends the body of an ExtendedDesktopSize rectangle (after its
 // [RectHeader], whose Width and Height are the framebuffer's): the number of screens, padding

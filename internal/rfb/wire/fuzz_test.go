@@ -10,7 +10,9 @@ import (
 
 // Every fuzz target checks the same property: no panic, and whatever parses appends to bytes
 // that parse back to the same value and append to the same bytes. The corpora in
-// testdata/fuzz/FuzzXxx hold one well-formed input of each kind; the f.Add seeds add the edges.
+// testdata/fuzz/FuzzXxx hold one well-formed input of each kind and the malformed ones a
+// session must answer (a fence over 64 bytes, bogus screen layouts); the f.Add seeds add the
+// edges.
 
 // fuzzLimits are small, so the fuzzer reaches them.
 func fuzzLimits() Limits { return Limits{MaxCutText: 4096, MaxEncodings: 64} }
@@ -56,6 +58,11 @@ func FuzzReadClientMessage(f *testing.F) {
 	f.Add([]byte{3, 1, 0, 0, 0, 0, 4, 0, 3, 0}) // FramebufferUpdateRequest
 	f.Add(cat([]byte{6, 0, 0, 0}, u32(0xFFFFFFF0), u32(uint32(ClipboardProvide|ClipboardText)), []byte{0x78, 0x9c}))
 	f.Add(cat([]byte{2, 0}, u16(65), make([]byte, 260), []byte{5, 1, 0, 1, 0, 1}))
+	many := SetDesktopSize{Width: 255, Height: 1}
+	for i := range 255 {
+		many.Screens = append(many.Screens, Screen{ID: uint32(i), X: uint16(i), Width: 1, Height: 1})
+	}
+	f.Add(many.Append(nil)) // the most screens a SetDesktopSize carries
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := bytes.NewReader(b)
 		for {
@@ -66,8 +73,13 @@ func FuzzReadClientMessage(f *testing.F) {
 			if err != nil {
 				return
 			}
-			if c, ok := m.(ClientClipboard); ok {
-				c.Text(fuzzLimits().MaxCutText) // must not panic or blow up
+			switch m := m.(type) {
+			case ClientClipboard:
+				m.Text(fuzzLimits().MaxCutText) // must not panic or blow up
+			case ClientFence:
+				if a := m.Flags.Answer(); a&FenceRequest != 0 || a.Answer() != a {
+					t.Fatalf("fence flags %#x answer as %#x, which answer as %#x", uint32(m.Flags), uint32(a), uint32(a.Answer()))
+				}
 			}
 			enc := m.Append(nil)
 			again, err := ReadClientMessage(bytes.NewReader(enc), fuzzLimits())
@@ -76,6 +88,11 @@ func FuzzReadClientMessage(f *testing.F) {
 			}
 			if enc2 := again.Append(nil); !bytes.Equal(enc2, enc) {
 				t.Fatalf("%#v appends as %x, then as %x", m, enc, enc2)
+			}
+			if sd, ok := m.(SetDesktopSize); ok {
+				if err, err2 := sd.Validate(), again.(SetDesktopSize).Validate(); (err == nil) != (err2 == nil) {
+					t.Fatalf("layout %#v validates as %v, and after a round trip as %v", sd, err, err2)
+				}
 			}
 		}
 	})

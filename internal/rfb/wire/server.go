@@ -167,7 +167,7 @@ func (m ServerFence) Append(b []byte) []byte {
 // ReadServerMessage reads one message from a server; for a [FramebufferUpdate], only its
 // header. It returns [io.EOF] if the stream ends before the message starts. An unknown message
 // type is an error matching [ErrUnknownMessage], after which the client must end the
-// connection. A length over limits is an error matching [ErrTooLong] after the message has been
+// connection; so is a fence over 64 bytes ([ErrFenceTooLong]). A length over limits is an error matching [ErrTooLong] after the message has been
 // skipped, so the client may carry on. r should be buffered: the message is read in small
 // pieces.
 // See RFC 6143, section 7.6, and rfbproto, "Server to Client Messages".

@@ -59,7 +59,7 @@ func TestReadServerMessageRefuses(t *testing.T) {
 		{"qemu is unknown", []byte{255, 1}, ErrUnknownMessage},
 		{"cut text over limit", cat([]byte{3, 0, 0, 0}, u32(11), make([]byte, 11)), ErrTooLong},
 		{"absurd colour count", cat([]byte{1, 0}, u16(0), u16(0xFFFF), make([]byte, 12)), io.ErrUnexpectedEOF},
-		{"fence payload over 64", cat([]byte{248, 0, 0, 0}, u32(0), []byte{255}, make([]byte, 255)), ErrTooLong},
+		{"fence payload over 64", cat([]byte{248, 0, 0, 0}, u32(0), []byte{255}, make([]byte, 255)), ErrFenceTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
