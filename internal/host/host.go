@@ -23,6 +23,7 @@ import (
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
+	"github.com/buktu/buktu/internal/quota"
 	"github.com/buktu/buktu/internal/rfb"
 	"github.com/buktu/buktu/internal/sshd"
 	"github.com/buktu/buktu/internal/web"
@@ -296,6 +297,11 @@ func Run(ctx context.Context, o Options) error {
 	wg.Wait()
 	log.Info("host stopped")
 	return errors.Join(errs...)
+}
+
+// pending returns a new pool for the connections of one port that are still logging in.
+func (h *host) pending() *quota.Pending {
+	return &quota.Pending{Max: h.cfg.Limits.MaxUnauthenticated, MaxPerAddr: h.cfg.Limits.MaxUnauthenticatedPerAddress}
 }
 
 // consoleKind says what the console on a screen port offers.
