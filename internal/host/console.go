@@ -67,6 +67,9 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 		SessionTTL: h.cfg.Console.SessionTTL.Std(),
 		IdleTTL:    h.cfg.Console.IdleTTL.Std(),
 		Assets:     webui.Assets(),
+		// One pool per port: silent viewers and stalled browsers wait in the same.
+		Pending:          rs.Pending,
+		HandshakeTimeout: h.cfg.Limits.HandshakeTimeout.Std(),
 	}
 }
 
