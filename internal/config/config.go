@@ -76,13 +76,17 @@ type Folders struct {
 
 // Limits bounds what one client can make the host do.
 type Limits struct {
-	MaxFileSize           int64    `toml:"max_file_size"`
-	MaxSessions           int      `toml:"max_sessions"`
-	MaxSessionsPerAddress int      `toml:"max_sessions_per_address"`
-	HandshakeTimeout      Duration `toml:"handshake_timeout"`
-	IdleTimeout           Duration `toml:"idle_timeout"`
-	ShutdownGrace         Duration `toml:"shutdown_grace"`
-	MaxPathLength         int      `toml:"max_path_length"`
+	MaxFileSize           int64 `toml:"max_file_size"`
+	MaxSessions           int   `toml:"max_sessions"`
+	MaxSessionsPerAddress int   `toml:"max_sessions_per_address"`
+	// MaxUnauthenticated bounds, per port, the connections still logging in, apart from the
+	// sessions; MaxUnauthenticatedPerAddress bounds them per address (IPv6: per /64).
+	MaxUnauthenticated           int      `toml:"max_unauthenticated"`
+	MaxUnauthenticatedPerAddress int      `toml:"max_unauthenticated_per_address"`
+	HandshakeTimeout             Duration `toml:"handshake_timeout"`
+	IdleTimeout                  Duration `toml:"idle_timeout"`
+	ShutdownGrace                Duration `toml:"shutdown_grace"`
+	MaxPathLength                int      `toml:"max_path_length"`
 }
 
 // Log chooses how the host writes its log.
@@ -124,12 +128,14 @@ func Defaults() Config {
 		Listen:  Listen{BasePort: 1417},
 		Folders: Folders{Inbox: "inbox", Exchange: "exchange"},
 		Limits: Limits{
-			MaxSessions:           64,
-			MaxSessionsPerAddress: 8,
-			HandshakeTimeout:      Duration(30 * time.Second),
-			IdleTimeout:           Duration(15 * time.Minute),
-			ShutdownGrace:         Duration(10 * time.Second),
-			MaxPathLength:         1024,
+			MaxSessions:                  64,
+			MaxSessionsPerAddress:        8,
+			MaxUnauthenticated:           128,
+			MaxUnauthenticatedPerAddress: 8,
+			HandshakeTimeout:             Duration(30 * time.Second),
+			IdleTimeout:                  Duration(15 * time.Minute),
+			ShutdownGrace:                Duration(10 * time.Second),
+			MaxPathLength:                1024,
 		},
 		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
 		Console: Console{Enabled: true, SessionTTL: Duration(12 * time.Hour), IdleTTL: Duration(30 * time.Minute),
@@ -212,6 +218,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxFileSize < 0 || c.Limits.MaxSessions < 1 || c.Limits.MaxSessionsPerAddress < 1 || c.Limits.MaxPathLength < 16 {
 		return errors.New("limits: max_file_size must be 0 or more, max_sessions and max_sessions_per_address 1 or more, max_path_length 16 or more")
+	}
+	if c.Limits.MaxUnauthenticated < 1 || c.Limits.MaxUnauthenticatedPerAddress < 1 ||
+		c.Limits.MaxUnauthenticatedPerAddress > c.Limits.MaxUnauthenticated {
+		return errors.New("limits: max_unauthenticated and max_unauthenticated_per_address must be 1 or more, and the second no more than the first")
+	}
+	if t := c.Limits.HandshakeTimeout.Std(); t < time.Second || t > 10*time.Minute {
+		return fmt.Errorf("limits.handshake_timeout %v: use 1s to 10m", t)
 	}
 	return nil
 }

@@ -34,6 +34,13 @@ func TestLoad(t *testing.T) {
 		{"bad format", "[log]\nformat = \"xml\"\n", nil, "log.format"},
 		{"bad port", "[listen]\nbase_port = 70000\n", nil, "out of range"},
 		{"not toml", "[listen\n", nil, "config"},
+		{"unauthenticated", "[limits]\nmax_unauthenticated = 300\nmax_unauthenticated_per_address = 16\n", func(c Config) bool {
+			return c.Limits.MaxUnauthenticated == 300 && c.Limits.MaxUnauthenticatedPerAddress == 16
+		}, ""},
+		{"no unauthenticated", "[limits]\nmax_unauthenticated = 0\n", nil, "max_unauthenticated"},
+		{"unauthenticated per address above all", "[limits]\nmax_unauthenticated = 4\nmax_unauthenticated_per_address = 8\n", nil, "no more than the first"},
+		{"handshake timeout too short", "[limits]\nhandshake_timeout = \"100ms\"\n", nil, "limits.handshake_timeout"},
+		{"handshake timeout too long", "[limits]\nhandshake_timeout = \"1h\"\n", nil, "limits.handshake_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

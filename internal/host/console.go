@@ -69,6 +69,9 @@ func (h *host) consoleServer(name config.Service, d *display, rs *rfb.Server, id
 		// A file being sent through the console gets the same grace as one over SFTP.
 		ShutdownGrace: h.cfg.Limits.ShutdownGrace.Std(),
 		Assets:        webui.Assets(),
+		// One pool per port: silent viewers and stalled browsers wait in the same.
+		Pending:          rs.Pending,
+		HandshakeTimeout: h.cfg.Limits.HandshakeTimeout.Std(),
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
+	"github.com/buktu/buktu/internal/quota"
 	"github.com/buktu/buktu/internal/rfb"
 	"github.com/buktu/buktu/internal/sshd"
 	"github.com/buktu/buktu/internal/web"
@@ -301,6 +302,11 @@ func Run(ctx context.Context, o Options) error {
 	// only that it was stopped.
 	errs = slices.DeleteFunc(errs, func(err error) bool { return ctx.Err() != nil && errors.Is(err, ctx.Err()) })
 	return errors.Join(errs...)
+}
+
+// pending returns a new pool for the connections of one port that are still logging in.
+func (h *host) pending() *quota.Pending {
+	return &quota.Pending{Max: h.cfg.Limits.MaxUnauthenticated, MaxPerAddr: h.cfg.Limits.MaxUnauthenticatedPerAddress}
 }
 
 // consoleKind says what the console on a screen port offers.

@@ -87,6 +87,7 @@ func (h *host) rfbServer(name config.Service, d *display, id *identity.Identity)
 		MaxCutText:       h.cfg.Screen.MaxCutText,
 		HandshakeTimeout: h.cfg.Limits.HandshakeTimeout.Std(),
 		MaxConnsPerAddr:  h.cfg.Screen.MaxViewers,
+		Pending:          h.pending(), // the console of the port shares it
 		Authenticate: func(ctx context.Context, user, pw string, remote netip.AddrPort) (rfb.Access, error) {
 			acct, err := a.CheckPassword(ctx, user, pw, remote.Addr())
 			if te, ok := errors.AsType[*auth.ThrottledError](err); ok {

@@ -116,6 +116,7 @@ func (h *host) sshServer(name config.Service, id *identity.Identity) *sshd.Serve
 		ShutdownGrace:    lim.ShutdownGrace.Std(),
 		MaxConns:         lim.MaxSessions,
 		MaxConnsPerAddr:  lim.MaxSessionsPerAddress,
+		Pending:          h.pending(),
 	}
 }
 

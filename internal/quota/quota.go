@@ -1,5 +1,7 @@
 // Package quota counts what each source address holds against a limit — the connections to a
-// port, so that one address cannot take them all. The limits themselves are its users'.
+// port, so that one address cannot take them all — and holds the connections of a port that
+// are still logging in, apart from its sessions, so that silent sockets cannot keep real
+// users out. The limits themselves are its users'; it knows no protocol.
 package quota
 
 import (

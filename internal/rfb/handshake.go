@@ -15,8 +15,9 @@ import (
 )
 
 // handshake runs RFC 6143 section 7.1 to 7.3: version, security, ClientInit, ServerInit. It
-// returns the connection to use from then on (inside TLS for VeNCrypt).
-func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPort, invited *Access) (rw, wire.Version, Access, error) {
+// returns the connection to use from then on (inside TLS for VeNCrypt), and calls
+// authenticated once the viewer has proved who it is.
+func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPort, invited *Access, authenticated func()) (rw, wire.Version, Access, error) {
 	conn := rw{c, bufio.NewReader(c)}
 	if _, err := c.Write(wire.V38.Append(nil)); err != nil {
 		return conn, 0, Access{}, err
@@ -60,6 +61,9 @@ func (s *Server) handshake(ctx context.Context, c net.Conn, remote netip.AddrPor
 		conn, access, err = s.vencrypt(ctx, conn, remote)
 	case wire.SecurityVNCAuth:
 		access, err = s.vncAuth(conn)
+	}
+	if err == nil {
+		authenticated()
 	}
 	if err == nil && s.Approve != nil && invited == nil {
 		// The viewer has proved who it is: it may wait for the person at the host.

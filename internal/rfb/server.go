@@ -74,9 +74,17 @@ type Server struct {
 	// encoding.NewJPEG() (libjpeg-turbo in builds with the turbojpeg tag) for the Server.
 	JPEG encoding.JPEGEncoder
 
+	// HandshakeTimeout bounds a viewer's whole handshake, from ServeConn to ServerInit:
+	// VeNCrypt and its TLS included, but not the wait for Approve.
 	HandshakeTimeout time.Duration // default 30s
 	MaxCutText       int           // default 1 MiB
 	MaxConnsPerAddr  int           // default 8
+	// Pending holds the viewers that have not authenticated yet (invited ones never wait
+	// there); nil means a pool of quota's defaults of the Server's own. The host shares one
+	// between the viewers and the console of a port.
+	Pending *quota.Pending
+
+	ownPending quota.Pending // Pending's stand-in when nil
 
 	perIP    quota.PerAddr
 	mu       sync.Mutex // guards sessions and ids
@@ -174,8 +182,25 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, invited *Access) {
 	}
 	defer s.release(remote.Addr())
 	log := s.log().With("remote_addr", c.RemoteAddr().String())
+	var ticket *quota.Ticket // nil for the invited, whose Done does nothing
+	if invited == nil {
+		pool := s.Pending
+		if pool == nil {
+			pool = &s.ownPending
+		}
+		var ok bool
+		ticket, ok = pool.Admit(remote.Addr(), func() {
+			log.Warn("viewer dropped: too many connections logging in, and this one waited longest")
+			c.Close()
+		})
+		if !ok {
+			log.Warn("viewer refused: too many connections logging in from this address")
+			return
+		}
+		defer ticket.Done()
+	}
 	c.SetDeadline(time.Now().Add(or(s.HandshakeTimeout, 30*time.Second)))
-	conn, v, access, err := s.handshake(ctx, c, remote, invited)
+	conn, v, access, err := s.handshake(ctx, c, remote, invited, ticket.Done)
 	if err != nil {
 		log.Info("viewer handshake ended", "err", err)
 		return

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -76,32 +77,50 @@ func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
 	return cfg
 }
 
-// idleConn closes a connection that has been silent for longer than the idle timeout.
+// idleConn closes an authenticated connection that has been silent for longer than the idle
+// timeout. Until authentication ends it leaves the handshake's deadline alone: renewed on
+// each read, that would let a client which never logs in stay for the idle timeout.
 type idleConn struct {
 	net.Conn
-	idle time.Duration
+	idle   time.Duration // 0 means none
+	authed atomic.Bool
 }
 
-func (c idleConn) Read(b []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+func (c *idleConn) Read(b []byte) (int, error) {
+	if c.idle > 0 && c.authed.Load() {
+		c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	}
 	return c.Conn.Read(b)
+}
+
+// authenticated lifts the handshake's deadline and starts the idle timeout, on the read
+// that may be waiting already too.
+func (c *idleConn) authenticated() {
+	c.authed.Store(true)
+	c.Conn.SetDeadline(time.Time{})
+	if c.idle > 0 {
+		c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	}
 }
 
 func (s *Server) serveConn(ctx context.Context, sc *serverConn) {
 	defer sc.nc.Close()
 	log := s.log().With("remote_addr", sc.nc.RemoteAddr().String())
 	sc.nc.SetDeadline(time.Now().Add(or(s.HandshakeTimeout, 30*time.Second)))
-	var nc net.Conn = sc.nc
-	if idle := or(s.IdleTimeout, 15*time.Minute); idle > 0 {
-		nc = idleConn{sc.nc, idle}
-	}
+	nc := &idleConn{Conn: sc.nc, idle: max(or(s.IdleTimeout, 15*time.Minute), 0)}
 	conn, chans, reqs, err := ssh.NewServerConn(nc, s.config(ctx))
+	sc.ticket.Done()
 	if err != nil {
 		log.Info("ssh handshake ended", "err", err)
 		return
 	}
 	defer conn.Close()
-	sc.nc.SetDeadline(time.Time{})
+	nc.authenticated()
+	if !s.startSession(sc) {
+		log.Warn("session refused: too many sessions", "account", conn.Permissions.Extensions[extAccount])
+		refuse(conn, chans, reqs, "too many sessions at once; try again later")
+		return
+	}
 	c := Conn{ID: newID(), Account: conn.Permissions.Extensions[extAccount],
 		Method: conn.Permissions.Extensions[extMethod], Remote: remoteAddr(sc.nc),
 		Disconnect: func() { conn.Close() }}

@@ -62,22 +62,32 @@ type Server struct {
 	// to the client; the connection then serves nothing.
 	Open func(ctx context.Context, c Conn) (Handler, error)
 
+	// HandshakeTimeout bounds the time from the TCP connection to the end of authentication;
+	// IdleTimeout applies only after.
 	HandshakeTimeout time.Duration // default 30s
 	IdleTimeout      time.Duration // default 15m; negative means none
 	ShutdownGrace    time.Duration // default 10s
-	MaxConns         int           // default 64
-	MaxConnsPerAddr  int           // default 8
+	// MaxConns and MaxConnsPerAddr bound the sessions: authenticated connections.
+	MaxConns        int // default 64
+	MaxConnsPerAddr int // default 8
+	// Pending holds the connections that have not authenticated yet, apart from the sessions,
+	// so that sockets that never log in cannot take their places; nil means a pool of quota's
+	// defaults of the Server's own.
+	Pending *quota.Pending
 
-	perIP  quota.PerAddr
-	mu     sync.Mutex // guards conns and nconns
-	conns  map[*serverConn]struct{}
-	nconns int
+	ownPending quota.Pending
+	perIP      quota.PerAddr
+	mu         sync.Mutex // guards conns and nconns
+	conns      map[*serverConn]struct{}
+	nconns     int // sessions
 }
 
 type serverConn struct {
 	nc      net.Conn
-	handler Handler      // set once authenticated; guarded by Server.mu
-	streams atomic.Int32 // get and put streams open
+	ticket  *quota.Ticket // its place among the connections logging in
+	session bool          // counted among the sessions; guarded by Server.mu
+	handler Handler       // set once authenticated; guarded by Server.mu
+	streams atomic.Int32  // get and put streams open
 }
 
 // busy says whether a stopping host should wait for sc: a transfer is under way on it.
@@ -141,27 +151,55 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// admit counts a new connection in, or closes it when a limit is reached.
+func (s *Server) pending() *quota.Pending {
+	if s.Pending != nil {
+		return s.Pending
+	}
+	return &s.ownPending
+}
+
+// admit gives a new connection a place among those logging in, or closes it when its
+// address holds all it may. To make room, the pool may drop another.
 func (s *Server) admit(sc *serverConn) bool {
+	remote := sc.nc.RemoteAddr().String()
+	t, ok := s.pending().Admit(remoteAddr(sc.nc).Addr(), func() {
+		s.log().Warn("connection dropped: too many connections logging in, and this one waited longest", "remote_addr", remote)
+		sc.nc.Close()
+	})
+	if !ok {
+		s.log().Warn("connection refused: too many connections logging in from this address", "remote_addr", remote)
+		sc.nc.Close()
+		return false
+	}
+	sc.ticket = t
+	s.mu.Lock()
+	s.conns[sc] = struct{}{}
+	s.mu.Unlock()
+	return true
+}
+
+// startSession counts an authenticated connection among the sessions, unless a limit is
+// reached.
+func (s *Server) startSession(sc *serverConn) bool {
 	ip := remoteAddr(sc.nc).Addr()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.nconns >= or(s.MaxConns, 64) || !s.perIP.Take(ip, or(s.MaxConnsPerAddr, 8)) {
-		s.log().Warn("connection refused: too many connections", "remote_addr", sc.nc.RemoteAddr().String())
-		sc.nc.Close()
 		return false
 	}
 	s.nconns++
-	s.conns[sc] = struct{}{}
+	sc.session = true
 	return true
 }
 
 func (s *Server) release(sc *serverConn) {
-	ip := remoteAddr(sc.nc).Addr()
+	sc.ticket.Done()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.nconns--
-	s.perIP.Give(ip)
+	if sc.session {
+		s.nconns--
+		s.perIP.Give(remoteAddr(sc.nc).Addr())
+	}
 	delete(s.conns, sc)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/buktu/buktu/internal/chat"
 	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
+	"github.com/buktu/buktu/internal/quota"
 	"github.com/buktu/buktu/internal/who"
 )
 
@@ -90,6 +91,15 @@ type Server struct {
 	// Assets are the browser's files ("index.html", "novnc.js", …); nil, or without
 	// index.html, makes the page say that the console is not built into this binary.
 	Assets fs.FS
+	// HandshakeTimeout bounds the time from a connection's accept to its first request read:
+	// the TLS handshake and the request's headers together (default 30s).
+	HandshakeTimeout time.Duration
+	// Pending holds the connections that have not sent their first request yet; nil means a
+	// pool of quota's defaults of the Server's own. The host shares one between the console
+	// and the VNC viewers of a port.
+	Pending *quota.Pending
+
+	ownPending quota.Pending // Pending's stand-in when nil
 
 	once     sync.Once
 	handler  http.Handler
@@ -250,9 +260,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConf *tls.Config
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log().Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnState:         connState,
 	}
+	pool := s.Pending
+	if pool == nil {
+		pool = &s.ownPending
+	}
+	timeout := s.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = defaultHandshakeTimeout
+	}
+	pl := &pendingListener{Listener: ln, pool: pool, timeout: timeout, log: s.log()}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(tls.NewListener(ln, conf)) }()
+	go func() { done <- srv.Serve(tls.NewListener(pl, conf)) }()
 	var err error
 	select {
 	case err = <-done:
