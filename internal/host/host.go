@@ -20,7 +20,6 @@ import (
 	"github.com/buktu/buktu/internal/auth"
 	"github.com/buktu/buktu/internal/chat"
 	"github.com/buktu/buktu/internal/config"
-	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
 	"github.com/buktu/buktu/internal/rfb"
@@ -117,7 +116,7 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(out, "admin password: %s\n", pw)
 		fmt.Fprintf(out, "  (shown once; change it with: buktu user passwd admin)\n")
 	}
-	activity, err := events.Open(filepath.Join(o.DataDir, ActivityFile))
+	activity, err := openActivity(o.DataDir, cfg.Log)
 	if err != nil {
 		return fmt.Errorf("open activity log: %w", err)
 	}
@@ -218,7 +217,8 @@ func Run(ctx context.Context, o Options) error {
 
 	var wg sync.WaitGroup
 	// The log is appended without a sync per record; syncing each second bounds what a
-	// power failure can take.
+	// power failure can take. Refusals counted for an interval that has ended are written
+	// first; those still counted when the host stops are written when the log closes.
 	syncCtx, stopSync := context.WithCancel(ctx)
 	defer stopSync()
 	wg.Go(func() {
@@ -229,6 +229,9 @@ func Run(ctx context.Context, o Options) error {
 			case <-syncCtx.Done():
 				return
 			case <-t.C:
+				if err := activity.Sweep(); err != nil {
+					log.Error("write activity log", "err", err)
+				}
 				if err := activity.Sync(); err != nil {
 					log.Warn("sync activity log", "err", err)
 				}
