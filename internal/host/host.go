@@ -120,7 +120,12 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("open activity log: %w", err)
 	}
-	defer activity.Close()
+	defer func() {
+		// Closing writes the refusals still being counted: say so if they are lost.
+		if err := activity.Close(); err != nil {
+			log.Error("close activity log", "err", err)
+		}
+	}()
 
 	fopts := files.Options{MaxFileSize: cfg.Limits.MaxFileSize, MaxPathLength: cfg.Limits.MaxPathLength, Logger: log}
 	inboxDir := config.Folder(o.DataDir, cfg.Folders.Inbox)
