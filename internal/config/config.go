@@ -89,10 +89,13 @@ type Limits struct {
 	MaxPathLength                int      `toml:"max_path_length"`
 }
 
-// Log chooses how the host writes its log.
+// Log chooses how the host writes its log, and how it keeps the activity log.
 type Log struct {
-	Format string `toml:"format"`
-	Level  string `toml:"level"`
+	Format                  string   `toml:"format"`
+	Level                   string   `toml:"level"`
+	ActivityMaxSize         int64    `toml:"activity_max_size"`         // bytes; 0 never rotates
+	ActivityKeep            int      `toml:"activity_keep"`             // rotated files kept
+	ActivityRefusalInterval Duration `toml:"activity_refusal_interval"` // 0 writes each refusal
 }
 
 // Hooks are commands the host runs when something happens.
@@ -140,7 +143,8 @@ func Defaults() Config {
 		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
 		Console: Console{Enabled: true, SessionTTL: Duration(12 * time.Hour), IdleTTL: Duration(30 * time.Minute),
 			AskTimeout: Duration(time.Minute), SniffWindow: Duration(200 * time.Millisecond), Notify: "auto"},
-		Log: Log{Format: "auto", Level: "info"},
+		Log: Log{Format: "auto", Level: "info", ActivityMaxSize: 64 << 20, ActivityKeep: 8,
+			ActivityRefusalInterval: Duration(time.Minute)},
 	}
 }
 
@@ -175,6 +179,9 @@ func (c *Config) parse(text string) error {
 	}
 	return c.Validate()
 }
+
+// minActivitySize is the smallest activity_max_size: a few records per file.
+const minActivitySize = 4096
 
 // Validate checks values that TOML's types cannot.
 func (c *Config) Validate() error {
@@ -215,6 +222,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log.level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.ActivityMaxSize != 0 && c.Log.ActivityMaxSize < minActivitySize || c.Log.ActivityKeep < 1 {
+		return fmt.Errorf("log: activity_max_size must be 0 (never rotate) or %d or more, activity_keep 1 or more", minActivitySize)
+	}
+	if i := c.Log.ActivityRefusalInterval.Std(); i != 0 && (i < time.Second || i > time.Hour) {
+		return errors.New("log.activity_refusal_interval must be 0s (write each refusal) or between 1s and 1h")
 	}
 	if c.Limits.MaxFileSize < 0 || c.Limits.MaxSessions < 1 || c.Limits.MaxSessionsPerAddress < 1 || c.Limits.MaxPathLength < 16 {
 		return errors.New("limits: max_file_size must be 0 or more, max_sessions and max_sessions_per_address 1 or more, max_path_length 16 or more")

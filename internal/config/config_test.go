@@ -33,6 +33,15 @@ func TestLoad(t *testing.T) {
 		{"bad address", "[listen]\nsend = \"1419\"\n", nil, "not host:port"},
 		{"bad format", "[log]\nformat = \"xml\"\n", nil, "log.format"},
 		{"bad port", "[listen]\nbase_port = 70000\n", nil, "out of range"},
+		{"activity rotation", "[log]\nactivity_max_size = 4096\nactivity_keep = 2\n", func(c Config) bool {
+			return c.Log.ActivityMaxSize == 4096 && c.Log.ActivityKeep == 2
+		}, ""},
+		{"activity never rotated", "[log]\nactivity_max_size = 0\n", func(c Config) bool { return c.Log.ActivityMaxSize == 0 }, ""},
+		{"activity size too small", "[log]\nactivity_max_size = 100\n", nil, "activity_max_size"},
+		{"activity keep none", "[log]\nactivity_keep = 0\n", nil, "activity_keep"},
+		{"refusals each written", "[log]\nactivity_refusal_interval = \"0s\"\n", func(c Config) bool { return c.Log.ActivityRefusalInterval == 0 }, ""},
+		{"refusal interval too short", "[log]\nactivity_refusal_interval = \"10ms\"\n", nil, "activity_refusal_interval"},
+		{"refusal interval too long", "[log]\nactivity_refusal_interval = \"2h\"\n", nil, "activity_refusal_interval"},
 		{"not toml", "[listen\n", nil, "config"},
 		{"unauthenticated", "[limits]\nmax_unauthenticated = 300\nmax_unauthenticated_per_address = 16\n", func(c Config) bool {
 			return c.Limits.MaxUnauthenticated == 300 && c.Limits.MaxUnauthenticatedPerAddress == 16

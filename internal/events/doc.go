@@ -6,11 +6,12 @@
 //
 // # Lines and the hash chain
 //
-// Each line is one JSON object, a Record, followed by '\n'. Seq is the 1-based line number. Prev is
-// the hex SHA-256 of the previous line's exact bytes (without its newline); the first line has no
-// prev. Hashing the bytes as written, not a re-encoding, keeps the scheme independent of how JSON
-// is produced. Editing a line changes its bytes, so the next line's prev no longer matches;
-// deleting, inserting or reordering lines breaks seq and prev as well.
+// Each line is one JSON object, a Record, followed by '\n'. Seq numbers the records from 1 (it
+// is the line number in a log never rotated). Prev is the hex SHA-256 of the previous line's
+// exact bytes (without its newline); the first line has no prev. Hashing the bytes as written,
+// not a re-encoding, keeps the scheme independent of how JSON is produced. Editing a line
+// changes its bytes, so the next line's prev no longer matches; deleting, inserting or
+// reordering lines breaks seq and prev as well.
 //
 // The last line has no successor to vouch for it, so Log also keeps a sidecar, path + ".head",
 // holding the seq and hash of the last line ({"seq":42,"hash":"…"}). It is overwritten in place
@@ -41,4 +42,38 @@
 // Only one process appends: Open takes an exclusive lock on the file. Other processes may read
 // while it writes, and can meet a final line still being written: Read ignores a final line
 // without '\n', and Verify notes it without failing.
+//
+// # Rotation
+//
+// When the file passes Options.MaxSize, Append rotates it: the full file keeps its content under
+// the next number, path + ".1", ".2", … (a larger number is a newer file; a number is never
+// reused while older files are there), and a new file takes the log's name. The new file's first
+// record is a log_continued record whose seq and prev continue the chain from the full file's
+// last line, and whose Path names that file; the head goes on describing the chain's last line
+// whichever file holds it. Beyond Options.Keep rotated files, the oldest are removed.
+//
+// The log's name always names a file, locked by the appender: the new file is prepared and
+// locked under path + ".new" with its first line written and synced, the full file is hard-linked
+// to its rotated name, then the new one is renamed over the log's name. A crash leaves either the
+// prepared file, removed when the log is next opened, or the full file under both names, whose
+// rotated name is then removed, or the rotation done with the head one record behind, which Open
+// accepts. Readers (ReadFiles, Tail, VerifyFile) open the log's file before listing the rotated
+// ones: a file rotated meanwhile shows up again under its rotated name and is read once, so a
+// reader sees a prefix of the chain, each record once.
+//
+// VerifyFile follows the chain across the files, oldest first. A file that does not continue
+// the one before is a break at that boundary. When rotation removed the oldest files, the chain
+// starts at a log_continued record whose predecessor is gone: that is noted, not a problem; a
+// first record that is neither seq 1 nor a continuation means records were removed.
+//
+// # Refused logins
+//
+// One unauthenticated client can be refused thousands of times a minute. Login therefore writes
+// the first refusal from a source (an address on a service) at once, and counts the ones after
+// it within Options.RefusalInterval into one record with Count, First, Last, Accounts and
+// Reasons, written when the interval ends (Sweep), before a success from that source, and on
+// Close, so no count is lost when the host stops. A source still refused stays aggregated in the
+// next interval: a client refused without pause costs a record per interval. What is kept is
+// bounded: Options.MaxSources sources (the one tracked longest is written out to make room), and
+// per source a few account names and reasons (the rest are counted, not named).
 package events

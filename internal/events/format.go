@@ -3,7 +3,10 @@ package events
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -51,6 +54,32 @@ func appendText(b []byte, r Record, loc *time.Location) []byte {
 	if r.Session != "" {
 		add("session=" + safe(r.Session))
 	}
+	if r.Count > 0 {
+		add(fmt.Sprintf("count=%d", r.Count))
+		if !r.First.IsZero() {
+			add("first=" + clock(r.First, r.Time, loc))
+		}
+		if !r.Last.IsZero() {
+			add("last=" + clock(r.Last, r.Time, loc))
+		}
+	}
+	if len(r.Accounts) > 0 {
+		names := make([]string, len(r.Accounts))
+		for i, a := range r.Accounts {
+			names[i] = listed(a)
+		}
+		add("accounts=" + strings.Join(names, ","))
+	}
+	if r.OtherAccounts > 0 {
+		add(fmt.Sprintf("other_accounts=%d", r.OtherAccounts))
+	}
+	if len(r.Reasons) > 1 || len(r.Reasons) == 1 && r.Reasons[r.Reason] == 0 {
+		var counts []string
+		for _, k := range slices.Sorted(maps.Keys(r.Reasons)) {
+			counts = append(counts, fmt.Sprintf("%s=%d", listed(k), r.Reasons[k]))
+		}
+		add("reasons=" + strings.Join(counts, ","))
+	}
 	if r.Reason != "" {
 		add(strconv.Quote(r.Reason))
 	}
@@ -89,6 +118,24 @@ func safe(s string) string {
 		}
 	}
 	return s
+}
+
+// listed returns s as safe does, quoted also when it holds a comma or '=', so that it reads as
+// one item of a list of names or counts.
+func listed(s string) string {
+	if q := safe(s); q != s || strings.ContainsAny(s, ",=") || s == "" {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// clock formats t in loc as a time of day, with the date too when it is not the date of ref.
+func clock(t, ref time.Time, loc *time.Location) string {
+	t, ref = t.In(loc), ref.In(loc)
+	if y, m, d := t.Date(); ref.Year() == y && ref.Month() == m && ref.Day() == d {
+		return t.Format(time.TimeOnly)
+	}
+	return t.Format("2006-01-02T15:04:05")
 }
 
 // short abbreviates a hash to 12 digits and an ellipsis.

@@ -26,6 +26,12 @@ func TestFormatGolden(t *testing.T) {
 		{Kind: KindLogin, Outcome: OutcomeFailed, Account: "\x1b[2Jroot", Service: "send", Remote: "203.0.113.9:22", Path: "a\u202etxt.exe"},
 		{Kind: KindLogRecovered, Size: 37, SHA256: strings.Repeat("0", 64), Reason: "dropped a torn final line"},
 		{Kind: "viewer_joined", Account: "carol", Service: "observe"},
+		{Kind: KindLogin, Outcome: OutcomeFailed, Account: "root", Service: "send", Remote: "203.0.113.9", Method: "password", Reason: "bad password",
+			Count: 41, First: t0.Add(-30 * time.Second), Last: t0.Add(10 * time.Second), Reasons: map[string]uint64{"bad password": 41}},
+		{Kind: KindLogin, Outcome: OutcomeFailed, Service: "exchange", Remote: "203.0.113.9", Count: 15643,
+			First: t0.Add(-24 * time.Hour), Last: t0.Add(11 * time.Second), Accounts: []string{"admin", "a,b", "x y"}, OtherAccounts: 7,
+			Reasons: map[string]uint64{"no such account": 15000, "throttled": 643}},
+		{Kind: KindLogContinued, Path: "activity.log.3"},
 	}
 	var got bytes.Buffer
 	for i, r := range recs {

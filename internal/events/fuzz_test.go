@@ -69,3 +69,19 @@ func FuzzParseHead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRotated checks that parseRotated never panics, that what it accepts is exactly the
+// name rotatedPath gives its number, and that nothing else is taken for a rotated file. Seeds
+// are in testdata/fuzz/FuzzParseRotated.
+func FuzzParseRotated(f *testing.F) {
+	f.Add("activity.log.1")
+	f.Fuzz(func(t *testing.T, name string) {
+		n, ok := parseRotated("activity.log", name)
+		if !ok {
+			return
+		}
+		if n < 1 || rotatedPath("activity.log", n) != name {
+			t.Fatalf("parseRotated(%q) = %d; rotatedPath gives %q", name, n, rotatedPath("activity.log", n))
+		}
+	})
+}

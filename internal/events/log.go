@@ -18,56 +18,132 @@ import (
 // ErrLocked says that another process has the activity log open for appending.
 var ErrLocked = errors.New("events: activity log in use by another process")
 
-// Log appends records to an activity log file. It is safe for concurrent use.
-type Log struct {
-	mu     sync.Mutex    // guards every field below
-	f      *os.File      // the log, opened for appending
-	hf     *os.File      // the head file
-	size   int64         // bytes of whole lines in the log
-	seq    uint64        // seq of the last line; 0 when the log is empty
-	prev   string        // hash of the last line; "" when the log is empty
-	buf    bytes.Buffer  // the line being written
-	enc    *json.Encoder // encodes into buf
-	hbuf   []byte        // the head being written
-	err    error         // set when a failed write could not be undone: the log takes no more
-	closed bool
+// Defaults of Options.
+const (
+	DefaultMaxSize         = 64 << 20
+	DefaultKeep            = 8
+	DefaultRefusalInterval = time.Minute
+	DefaultMaxSources      = 4096
+)
+
+// Options tune a Log. The zero value means the defaults.
+type Options struct {
+	// MaxSize is the size in bytes past which the file is rotated; 0 means DefaultMaxSize, and
+	// a negative size never rotates.
+	MaxSize int64
+	// Keep is how many rotated files are kept; 0 means DefaultKeep, and a negative number keeps
+	// them all.
+	Keep int
+	// RefusalInterval is how long the refused logins of one source are counted before they
+	// are written as one record (see Login); 0 means DefaultRefusalInterval, and a negative
+	// interval writes each refusal.
+	RefusalInterval time.Duration
+	// MaxSources bounds the sources whose refusals are counted at once; 0 means
+	// DefaultMaxSources.
+	MaxSources int
+	// Now tells the time; nil means time.Now.
+	Now func() time.Time
 }
 
-// Open opens the activity log at path for appending, creating it with mode 0600 if needed, and
-// continues its chain. It repairs a torn final line and records any disagreement with the head
-// file (see the package documentation). It fails with ErrLocked if another process has it open.
+// Log appends records to an activity log file. It is safe for concurrent use.
+type Log struct {
+	path    string
+	maxSize int64 // < 0: never rotate
+	keep    int   // < 0: keep every rotated file
+	now     func() time.Time
+
+	rmu     sync.Mutex // guards ref and rclosed; taken before mu, never while holding it
+	ref     refusals
+	rclosed bool
+
+	mu       sync.Mutex    // guards every field below
+	f        *os.File      // the log, opened for appending
+	hf       *os.File      // the head file
+	size     int64         // bytes of whole lines in the log
+	seq      uint64        // seq of the last line; 0 when the log is empty
+	prev     string        // hash of the last line; "" when the log is empty
+	rotated  []int         // numbers of the rotated files, oldest first
+	rotateAt int64         // the size at which to rotate next: maxSize, or later after a failure
+	buf      bytes.Buffer  // the line being written
+	enc      *json.Encoder // encodes into buf
+	hbuf     []byte        // the head being written
+	err      error         // set when a failed write could not be undone: the log takes no more
+	closed   bool
+}
+
+// Open opens the activity log at path for appending with the default Options.
 func Open(path string) (*Log, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith opens the activity log at path for appending, creating it with mode 0600 if needed,
+// and continues its chain, from the newest rotated file when path has no record yet. It repairs
+// a torn final line, undoes a rotation a crash interrupted, and records any disagreement with
+// the head file (see the package documentation). It fails with ErrLocked if another process has
+// it open.
+func OpenWith(path string, o Options) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open activity log: %w", err)
 	}
-	l, err := open(f, path)
-	if err != nil {
+	l := newLog(path, o)
+	if err := l.open(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open activity log %s: %w", path, err)
 	}
 	return l, nil
 }
 
-func open(f *os.File, path string) (*Log, error) {
+func newLog(path string, o Options) *Log {
+	l := &Log{path: path, maxSize: o.MaxSize, keep: o.Keep, now: o.Now}
+	if l.maxSize == 0 {
+		l.maxSize = DefaultMaxSize
+	}
+	if l.keep == 0 {
+		l.keep = DefaultKeep
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	interval, sources := o.RefusalInterval, o.MaxSources
+	if interval == 0 {
+		interval = DefaultRefusalInterval
+	}
+	if sources <= 0 {
+		sources = DefaultMaxSources
+	}
+	l.ref = newRefusals(interval, sources)
+	l.rotateAt = l.maxSize
+	l.enc = newEncoder(&l.buf)
+	return l
+}
+
+func (l *Log) open(f *os.File) error {
+	path := l.path
 	if err := lockFile(f); err != nil {
-		return nil, err
+		return err
+	}
+	rotated, err := listRotated(path)
+	if err != nil {
+		return err
+	}
+	if l.rotated, err = undoRotation(path, f, rotated); err != nil {
+		return fmt.Errorf("undo an interrupted rotation: %w", err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t, err := readTail(f, fi.Size())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	l := &Log{f: f, size: t.end}
-	l.enc = newEncoder(&l.buf)
+	l.f, l.size = f, t.end
 
 	var recovered *Record
 	if len(t.torn) > 0 {
 		if err := f.Truncate(t.end); err != nil {
-			return nil, fmt.Errorf("drop torn final line: %w", err)
+			return fmt.Errorf("drop torn final line: %w", err)
 		}
 		sum := sha256.Sum256(t.torn)
 		recovered = &Record{
@@ -78,18 +154,36 @@ func open(f *os.File, path string) (*Log, error) {
 		}
 	}
 
+	// A file with no record yet continues the chain of the newest rotated file.
+	lastLine, src, srcEnd := t.last, io.ReaderAt(f), t.end
+	if lastLine == nil && len(l.rotated) > 0 {
+		rf, err := os.Open(rotatedPath(path, l.rotated[len(l.rotated)-1]))
+		if err != nil {
+			return fmt.Errorf("open the newest rotated file: %w", err)
+		}
+		defer rf.Close()
+		rfi, err := rf.Stat()
+		if err != nil {
+			return err
+		}
+		rt, err := readTail(rf, rfi.Size())
+		if err != nil {
+			return fmt.Errorf("the newest rotated file: %w", err)
+		}
+		lastLine, src, srcEnd = rt.last, rf, rt.end
+	}
 	var mismatch []string
 	var last Record
 	lastOK := false
-	if t.last != nil {
-		l.prev = hashLine(t.last)
-		last, err = parse(t.last)
+	if lastLine != nil {
+		l.prev = hashLine(lastLine)
+		last, err = parse(lastLine)
 		if err == nil {
 			l.seq, lastOK = last.Seq, true
 		} else {
 			mismatch = append(mismatch, fmt.Sprintf("the last line is not a valid record (%v)", err))
-			if l.seq, err = countLines(f, t.end); err != nil {
-				return nil, err
+			if l.seq, err = seqAtEnd(src, srcEnd); err != nil {
+				return err
 			}
 		}
 	}
@@ -113,35 +207,39 @@ func open(f *os.File, path string) (*Log, error) {
 
 	l.hf, err = os.OpenFile(headPath(path), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := l.writeHeadLocked(); err != nil {
 		l.hf.Close()
-		return nil, err
+		return err
 	}
+	// Keep may have been lowered; a file that cannot be removed now is tried again, and
+	// reported, at the next rotation.
+	l.pruneLocked()
 	if recovered != nil {
 		if err := l.Append(*recovered); err != nil {
 			l.hf.Close()
-			return nil, err
+			return err
 		}
 	}
 	if mismatch != nil {
 		if err := l.Append(Record{Kind: KindLogMismatch, Reason: strings.Join(mismatch, "; ")}); err != nil {
 			l.hf.Close()
-			return nil, err
+			return err
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // Append writes r as the next line of the log. It sets r.Seq and r.Prev, sets r.Time to now if
 // it is zero, and stores the time in UTC. r.Kind must be set. It does not fsync (see Sync).
+// When the file passes its size, Append rotates it after writing r.
 func (l *Log) Append(r Record) error {
 	if r.Kind == "" {
 		return errors.New("append activity record: no kind")
 	}
 	if r.Time.IsZero() {
-		r.Time = time.Now()
+		r.Time = l.now()
 	}
 	r.Time = r.Time.UTC()
 	l.mu.Lock()
@@ -153,14 +251,9 @@ func (l *Log) Append(r Record) error {
 		return fmt.Errorf("append activity record: %w", l.err)
 	}
 	r.Seq, r.Prev = l.seq+1, l.prev
-	l.buf.Reset()
-	if err := l.enc.Encode(r); err != nil {
+	b, err := l.encodeLocked(r)
+	if err != nil {
 		return fmt.Errorf("append activity record: %w", err)
-	}
-	b := l.buf.Bytes()
-	text := b[:len(b)-1]
-	if len(text) > MaxLine {
-		return fmt.Errorf("append activity record: %d bytes is longer than a line may be (%d)", len(text), MaxLine)
 	}
 	n, err := l.f.Write(b)
 	if err != nil {
@@ -173,11 +266,33 @@ func (l *Log) Append(r Record) error {
 		return fmt.Errorf("append activity record: %w", err)
 	}
 	l.size += int64(n)
-	l.seq, l.prev = r.Seq, hashLine(text)
+	l.seq, l.prev = r.Seq, hashLine(b[:len(b)-1])
 	if err := l.writeHeadLocked(); err != nil {
 		return fmt.Errorf("append activity record %d: written, but not its head: %w", r.Seq, err)
 	}
+	if l.maxSize > 0 && l.size >= l.rotateAt {
+		if err := l.rotateLocked(); err != nil {
+			// Rotation costs two fsyncs: after a failure, wait for another eighth of the size.
+			l.rotateAt = l.size + max(l.maxSize/8, 4<<10)
+			return fmt.Errorf("append activity record %d: written, but the full file was not rotated: %w", r.Seq, err)
+		}
+		l.rotateAt = l.maxSize
+	}
 	return nil
+}
+
+// encodeLocked encodes r, whose Seq and Prev are set, as a line with its newline, valid until
+// the next call.
+func (l *Log) encodeLocked(r Record) ([]byte, error) {
+	l.buf.Reset()
+	if err := l.enc.Encode(r); err != nil {
+		return nil, err
+	}
+	b := l.buf.Bytes()
+	if len(b)-1 > MaxLine {
+		return nil, fmt.Errorf("%d bytes is longer than a line may be (%d)", len(b)-1, MaxLine)
+	}
+	return b, nil
 }
 
 // writeHeadLocked overwrites the head file with the log's last seq and hash. The content never
@@ -209,15 +324,17 @@ func (l *Log) syncLocked() error {
 	return nil
 }
 
-// Close syncs and closes the log. Closing a closed Log does nothing.
+// Close writes the refusals Login is still counting, syncs and closes the log. Closing a
+// closed Log does nothing.
 func (l *Log) Close() error {
+	ferr := l.flushRefusals()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil
 	}
 	l.closed = true
-	err := l.syncLocked()
+	err := errors.Join(ferr, l.syncLocked())
 	if cerr := l.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close activity log: %w", cerr)
 	}
@@ -255,6 +372,22 @@ func readTail(f io.ReaderAt, size int64) (tail, error) {
 			return tail{}, fmt.Errorf("the last %d bytes of the log hold no whole line", window)
 		}
 	}
+}
+
+// seqAtEnd returns the seq of the last of the lines in the first end bytes of f, from the seq of
+// its first line and the number of lines, when the last line itself does not say.
+func seqAtEnd(f io.ReaderAt, end int64) (uint64, error) {
+	var first uint64 = 1
+	if l, err := newLineReader(io.NewSectionReader(f, 0, end)).next(); err == nil && l.complete && !l.tooLong {
+		if r, err := parse(l.text); err == nil {
+			first = r.Seq
+		}
+	}
+	n, err := countLines(f, end)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	return first - 1 + n, nil
 }
 
 // countLines counts the newlines in the first end bytes of f.

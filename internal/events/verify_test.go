@@ -127,11 +127,94 @@ func TestProblemString(t *testing.T) {
 	}{
 		{"on a line", Problem{Line: 17, Seq: 17, Message: "prev does not match line 16"}, "line 17: prev does not match line 16"},
 		{"whole log", Problem{Message: "the head file is missing"}, "the head file is missing"},
+		{"in a rotated file", Problem{File: "activity.log.3", Line: 1, Message: "prev does not match"}, "activity.log.3 line 1: prev does not match"},
+		{"about a rotated file", Problem{File: "activity.log.3", Message: "cut"}, "activity.log.3: cut"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.p.String(); got != tt.want {
 				t.Errorf("Problem.String() = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyAcrossFiles(t *testing.T) {
+	// rotated returns the path of the n-th rotated file of the log at path.
+	rotated := func(path string, n int) string { return rotatedPath(path, n) }
+	tests := []struct {
+		name      string
+		tamper    func(t *testing.T, path string)
+		wantOK    bool
+		wantFile  string // of the first problem, or of the note when OK
+		wantLine  int
+		wantMsg   string // in the first problem, or in the note when OK
+		wantNotes int
+	}{
+		{"intact", func(*testing.T, string) {}, true, "", 0, "", 0},
+		{"oldest file removed by rotation", func(t *testing.T, path string) {
+			os.Remove(rotated(path, 1))
+		}, true, "activity.log.2", 1, "the chain starts at seq", 1},
+		{"last line of a rotated file edited", func(t *testing.T, path string) {
+			lines := readLines(t, rotated(path, 2))
+			lines[len(lines)-1] = strings.Replace(lines[len(lines)-1], "alice", "mallory", 1)
+			writeLines(t, rotated(path, 2), lines)
+		}, false, "activity.log.3", 1, "the chain breaks at the file boundary: this file does not continue activity.log.2: prev does not match line", 0},
+		{"last line of a rotated file removed", func(t *testing.T, path string) {
+			lines := readLines(t, rotated(path, 2))
+			writeLines(t, rotated(path, 2), lines[:len(lines)-1])
+		}, false, "activity.log.3", 1, "1 record missing (a rotated file removed, or records cut from the end of activity.log.2)", 0},
+		{"a rotated file in the middle removed", func(t *testing.T, path string) {
+			os.Remove(rotated(path, 2))
+		}, false, "activity.log.3", 1, "this file does not continue activity.log.1: seq jumps", 0},
+		{"rotated files swapped", func(t *testing.T, path string) {
+			os.Rename(rotated(path, 2), rotated(path, 99))
+			os.Rename(rotated(path, 3), rotated(path, 2))
+			os.Rename(rotated(path, 99), rotated(path, 3))
+		}, false, "activity.log.2", 1, "the chain breaks at the file boundary", 0},
+		{"start of the oldest kept file removed", func(t *testing.T, path string) {
+			os.Remove(rotated(path, 1))
+			writeLines(t, rotated(path, 2), readLines(t, rotated(path, 2))[1:])
+		}, false, "activity.log.2", 1, "records were removed from the start", 0},
+		{"continuation record edited", func(t *testing.T, path string) {
+			lines := readLines(t, rotated(path, 3))
+			lines[0] = strings.Replace(lines[0], "activity.log.2", "activity.log.7", 1)
+			writeLines(t, rotated(path, 3), lines)
+		}, false, "activity.log.3", 2, "prev does not match line 1: line 1 was edited", 0},
+		{"a rotated file ends in half a line", func(t *testing.T, path string) {
+			f, _ := os.OpenFile(rotated(path, 2), os.O_WRONLY|os.O_APPEND, 0)
+			f.WriteString(`{"seq":`)
+			f.Close()
+		}, false, "activity.log.2", 0, "a line without a newline, and a newer file follows", 0},
+		{"the log's file edited at the end", func(t *testing.T, path string) {
+			lines := readLines(t, path)
+			lines[len(lines)-1] = strings.Replace(lines[len(lines)-1], "alice", "mallory", 1)
+			writeLines(t, path, lines)
+		}, false, "activity.log", 0, "hash does not match the head file", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeRotated(t, 40, 1024, -1)
+			if n := len(rotatedFiles(t, path)); n < 4 {
+				t.Fatalf("%d rotated files; want 4 or more", n)
+			}
+			tt.tamper(t, path)
+			res := mustVerify(t, path)
+			t.Logf("problems %v, notes %v", res.Problems, res.Notes)
+			if res.OK != tt.wantOK || len(res.Notes) != tt.wantNotes {
+				t.Fatalf("VerifyFile: OK %v, problems %v, notes %v; want OK %v and %d notes", res.OK, res.Problems, res.Notes, tt.wantOK, tt.wantNotes)
+			}
+			p := Problem{}
+			switch {
+			case !tt.wantOK:
+				p = res.Problems[0]
+			case tt.wantNotes > 0:
+				p = res.Notes[0]
+			default:
+				return
+			}
+			if p.File != tt.wantFile || tt.wantLine != 0 && p.Line != tt.wantLine || !strings.Contains(p.Message, tt.wantMsg) {
+				t.Errorf("VerifyFile: %q; want %s line %d saying %q", p, tt.wantFile, tt.wantLine, tt.wantMsg)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
@@ -101,17 +100,5 @@ func (h *host) readLog(account, service string, limit int) ([]events.Record, err
 	if err := h.activity.Sync(); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(filepath.Join(h.dataDir, ActivityFile))
-	if err != nil {
-		return nil, err
-	}
-	var out []events.Record
-	err = events.Read(bytes.NewReader(b), events.Filter{Account: account, Service: service}, func(r events.Record) error {
-		out = append(out, r)
-		if len(out) > limit {
-			out = out[1:]
-		}
-		return nil
-	})
-	return out, err
+	return events.Tail(filepath.Join(h.dataDir, ActivityFile), events.Filter{Account: account, Service: service}, limit)
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/buktu/buktu/internal/auth"
 	"github.com/buktu/buktu/internal/chat"
 	"github.com/buktu/buktu/internal/config"
-	"github.com/buktu/buktu/internal/events"
 	"github.com/buktu/buktu/internal/files"
 	"github.com/buktu/buktu/internal/identity"
 	"github.com/buktu/buktu/internal/quota"
@@ -119,11 +118,16 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(out, "admin password: %s\n", pw)
 		fmt.Fprintf(out, "  (shown once; change it with: buktu user passwd admin)\n")
 	}
-	activity, err := events.Open(filepath.Join(o.DataDir, ActivityFile))
+	activity, err := openActivity(o.DataDir, cfg.Log)
 	if err != nil {
 		return fmt.Errorf("open activity log: %w", err)
 	}
-	defer activity.Close()
+	defer func() {
+		// Closing writes the refusals still being counted: say so if they are lost.
+		if err := activity.Close(); err != nil {
+			log.Error("close activity log", "err", err)
+		}
+	}()
 
 	fopts := files.Options{MaxFileSize: cfg.Limits.MaxFileSize, MaxPathLength: cfg.Limits.MaxPathLength, Logger: log}
 	inboxDir := config.Folder(o.DataDir, cfg.Folders.Inbox)
@@ -220,7 +224,8 @@ func Run(ctx context.Context, o Options) error {
 
 	var wg sync.WaitGroup
 	// The log is appended without a sync per record; syncing each second bounds what a
-	// power failure can take.
+	// power failure can take. Refusals counted for an interval that has ended are written
+	// first; those still counted when the host stops are written when the log closes.
 	syncCtx, stopSync := context.WithCancel(ctx)
 	defer stopSync()
 	wg.Go(func() {
@@ -231,6 +236,9 @@ func Run(ctx context.Context, o Options) error {
 			case <-syncCtx.Done():
 				return
 			case <-t.C:
+				if err := activity.Sweep(); err != nil {
+					log.Error("write activity log", "err", err)
+				}
 				if err := activity.Sync(); err != nil {
 					log.Warn("sync activity log", "err", err)
 				}

@@ -69,8 +69,12 @@ func (h *host) loginRecord(name config.Service, d auth.Decision) {
 	if !d.OK {
 		outcome = events.OutcomeFailed
 	}
-	h.record(events.Record{Kind: events.KindLogin, Outcome: outcome, Account: d.Account,
+	// Login counts repeated refusals from one address into one record (issue 10).
+	err := h.activity.Login(events.Record{Kind: events.KindLogin, Outcome: outcome, Account: d.Account,
 		Service: string(name), Remote: d.Remote.String(), Method: d.Method, Reason: d.Reason})
+	if err != nil {
+		h.log.Error("write activity log", "err", err)
+	}
 }
 
 // authenticator checks the logins of one port: every port shares the accounts and the
