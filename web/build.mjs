@@ -3,8 +3,9 @@
 //   console.js  our page's code, bundled from src/console.js and its modules
 //   console.css our style
 //   index.html  our page
-// plus novnc-LICENSE.txt: noVNC's licence texts and those of the pako code it vendors, since
-// the bundle carries both in executable form (MPL-2.0 and MIT).
+// plus novnc-LICENSE.txt: noVNC's licence texts, those of the pako code it vendors and the
+// notice of its DES code, since the bundle carries all three in executable form (MPL-2.0,
+// MIT, BSD-2-Clause and Widget Workshop's notice).
 // Run it through scripts/build-web.sh, which installs the pinned packages first.
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -95,6 +96,14 @@ async function main() {
     licences.push(`==> @novnc/novnc ${novnc.version}: ${name} <==\n\n` +
       await readFile(path.join(novncDir, name), 'utf8'));
   }
+  // The DES code noVNC carries (core/crypto/des.js) is under notices of its own, kept in its
+  // leading comment: they must travel with the bundle too.
+  const des = await readFile(path.join(novncDir, 'core', 'crypto', 'des.js'), 'utf8');
+  const notice = des.match(/^\/\*[\s\S]*?\*\//);
+  if (!notice) {
+    throw new Error('core/crypto/des.js has no leading comment: where are its notices now?');
+  }
+  licences.push(`==> @novnc/novnc ${novnc.version}: core/crypto/des.js, its notice <==\n\n${notice[0]}\n`);
   await writeFile(path.join(dist, 'novnc-LICENSE.txt'), licences.join('\n'));
   await writeFile(path.join(dist, 'source.sha256'), `${await sourceSum()}\n`);
 }

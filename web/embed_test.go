@@ -37,7 +37,7 @@ func TestBuiltFiles(t *testing.T) {
 		{"novnc.js", 100_000, []string{"noVNC", "MPL-2.0", " as RFB}"}},
 		{"console.js", 5_000, []string{`from"./novnc.js"`, "/api/v1/events"}},
 		{"console.css", 1_000, []string{"prefers-color-scheme:dark"}},
-		{"novnc-LICENSE.txt", 100, []string{"Mozilla Public License"}},
+		{"novnc-LICENSE.txt", 100, []string{"Mozilla Public License", "Widget Workshop", "AT&T Laboratories"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
