@@ -292,7 +292,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConf *tls.Config
 		err = <-done
 	}
 	s.wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
+	// Stopping, the listener may close before Shutdown does (the port's other half, RFB,
+	// closes the socket both share): that is the stop, not a failure.
+	if errors.Is(err, http.ErrServerClosed) || ctx.Err() != nil && errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	if err != nil {

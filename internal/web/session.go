@@ -181,9 +181,10 @@ func (s *Server) end(c *session, reason string) {
 	c.timer.Stop()
 	s.mu.Unlock()
 	c.cancel()
-	c.remove()
+	// Recorded before it leaves who's list: whoever sees it gone finds why in the log.
 	s.record(events.Record{Kind: events.KindSessionEnd, Account: c.account, Service: serviceConsole,
 		Remote: c.remote, Session: c.id, DurationMS: time.Since(c.created).Milliseconds(), Reason: reason})
+	c.remove()
 }
 
 // endAll ends every session, as when the port stops.
