@@ -97,14 +97,18 @@ func (p *partials) writeMeta(k string, m meta) error {
 		return err
 	}
 	if err := p.root.WriteFile(k+".json.tmp", b, 0o600); err != nil {
+		p.root.Remove(k + ".json.tmp") // a full disk leaves it half written
 		return err
 	}
 	return p.root.Rename(k+".json.tmp", k+".json")
 }
 
+// remove removes a partial upload's files, the meta file first: it must never outlive its
+// partial file, or a later upload of the same name would trust it.
 func (p *partials) remove(k string) {
-	p.root.Remove(k + ".part")
 	p.root.Remove(k + ".json")
+	p.root.Remove(k + ".json.tmp")
+	p.root.Remove(k + ".part")
 }
 
 func (p *partials) release(k string) {
@@ -191,6 +195,7 @@ func (p *partials) openFrom(k string, m meta, limit int64, base func() (*os.File
 	}
 	if err != nil {
 		f.Close()
+		p.root.Remove(k + ".part") // a half copy resumes nothing, and may fill the disk
 		return nil, fmt.Errorf("copy the file to append to: %w", err)
 	}
 	m.Size = n

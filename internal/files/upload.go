@@ -39,6 +39,11 @@ type Transfer struct {
 	Resumed  int64  // the offset an upload resumed from
 	Complete bool
 	Duration time.Duration
+	// Err is why an upload failed, when it did not merely stop; Explain gives the words a
+	// client may hear of it.
+	Err error
+	// Kept says an incomplete upload stays as a partial file, to be resumed.
+	Kept bool
 }
 
 // upload is the common work of inbox and exchange uploads: opening or resuming the partial
@@ -238,7 +243,8 @@ func (u *upload) markClosed() bool {
 }
 
 // keepPartial keeps an interrupted or failed upload as a partial file to resume, and says
-// true; a complete one it leaves alone.
+// true; a complete one it leaves alone. One that can never complete (its disk is full, it is
+// too large) is removed instead, so it does not hold the space it took.
 func (u *upload) keepPartial() (bool, error) {
 	u.mu.Lock()
 	interrupted, werr := u.interrupted, u.writeErr
@@ -249,25 +255,55 @@ func (u *upload) keepPartial() (bool, error) {
 	defer u.p.release(u.key)
 	t := u.transfer()
 	n, state := u.tr.stop()
-	err := u.name()
-	if err == nil {
-		err = u.f.Sync()
-	}
-	u.f.Close()
-	if err == nil {
-		m, _ := u.p.readMeta(u.key)
-		m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
-		if m.Started.IsZero() {
-			m.Started = u.started.UTC()
+	t.Size, t.Err = n, werr
+	err := werr
+	if !cannotComplete(werr) {
+		err = u.keep(n, state)
+		t.Kept = err == nil
+		if t.Err == nil {
+			t.Err = err
 		}
-		err = u.p.writeMeta(u.key, m)
 	}
-	t.Size, t.Duration = n, time.Since(u.started)
+	if cannotComplete(err) {
+		u.drop(n, err)
+	}
+	t.Duration = time.Since(u.started)
 	u.report(t)
 	if werr != nil {
 		return true, werr
 	}
 	return true, err
+}
+
+// keep names, syncs and closes the upload's file, with a meta file that vouches for its first
+// n bytes, whose hash state is state.
+func (u *upload) keep(n int64, state []byte) error {
+	err := u.name()
+	if err == nil {
+		err = u.f.Sync()
+	}
+	u.f.Close()
+	if err != nil {
+		return err
+	}
+	m, _ := u.p.readMeta(u.key)
+	m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
+	if m.Started.IsZero() {
+		m.Started = u.started.UTC()
+	}
+	return u.p.writeMeta(u.key, m)
+}
+
+// drop removes an upload that can never complete, for err, once its tracker has stopped: an
+// unnamed file vanishes as it is closed, a named one and its meta file are removed. It logs
+// why, since the sender may only learn that the host is out of space.
+func (u *upload) drop(n int64, err error) {
+	u.f.Close()
+	if !u.unnamed {
+		u.p.remove(u.key)
+	}
+	u.p.log.Warn("upload removed: it cannot complete", "account", u.account, "service", u.service,
+		"path", u.path, "size", n, "err", err)
 }
 
 func (u *upload) transfer() Transfer {
@@ -312,9 +348,14 @@ func (u *upload) complete(n int64, sum []byte, err error) (Transfer, error) {
 	defer u.p.release(u.key)
 	t := u.transfer()
 	if err != nil {
-		u.f.Close()
-		u.p.log.Warn("finish upload", "path", u.path, "err", err)
-		t.Duration = time.Since(u.started)
+		if cannotComplete(err) {
+			u.drop(n, err)
+		} else {
+			u.f.Close()
+			u.p.log.Warn("finish upload", "path", u.path, "err", err)
+			t.Kept = !u.unnamed && u.metaWritten
+		}
+		t.Size, t.Duration, t.Err = n, time.Since(u.started), err
 		u.report(t)
 		return t, fmt.Errorf("finish upload: %w", err)
 	}
@@ -332,7 +373,13 @@ func (u *upload) complete(n int64, sum []byte, err error) (Transfer, error) {
 		err = fmt.Errorf("finish upload: %w", cerr)
 	}
 	if err != nil {
-		t.Size, t.Duration = n, time.Since(u.started)
+		// Its meta file is gone, so nothing can resume it: a named partial file goes too.
+		if cannotComplete(err) {
+			u.drop(n, err)
+		} else if !u.unnamed {
+			u.p.remove(u.key)
+		}
+		t.Size, t.Duration, t.Err = n, time.Since(u.started), err
 		u.report(t)
 		return t, err
 	}
@@ -358,20 +405,28 @@ func (u *upload) report(t Transfer) {
 func (u *upload) Offset() int64 { return u.resumed }
 
 // Discard drops an upload its sender will send again: an unnamed file vanishes, and one that
-// has a name already stays as a partial file to resume, as after an interruption.
+// has a name already stays as a partial file to resume, as after an interruption, unless it
+// can never complete.
 func (u *upload) Discard() {
 	u.Interrupt()
 	if !u.markClosed() {
 		return
 	}
-	u.tr.stop() // from here on, u.unnamed is this goroutine's to read
+	n, _ := u.tr.stop() // from here on, u.unnamed is this goroutine's to read
 	if !u.unnamed {
 		u.keepPartial()
 		return
 	}
 	defer u.p.release(u.key)
-	u.f.Close()
 	t := u.transfer()
+	u.mu.Lock()
+	t.Size, t.Err = n, u.writeErr
+	u.mu.Unlock()
+	if cannotComplete(t.Err) {
+		u.drop(n, t.Err)
+	} else {
+		u.f.Close()
+	}
 	t.Duration = time.Since(u.started)
 	u.report(t)
 }

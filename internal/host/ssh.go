@@ -180,14 +180,10 @@ func (h *host) transferred(session string, t files.Transfer) {
 	}
 	outcome, reason := events.OutcomeOK, ""
 	if !t.Complete {
-		outcome = events.OutcomeFailed
-		reason = "interrupted"
-		if t.Upload {
-			reason = "interrupted; partial upload kept to resume"
-		}
+		outcome, reason = events.OutcomeFailed, failure(t)
 	}
 	if t.Resumed > 0 {
-		reason = "resumed at byte " + strconv.FormatInt(t.Resumed, 10)
+		reason = strings.TrimPrefix(reason+"; resumed at byte "+strconv.FormatInt(t.Resumed, 10), "; ")
 	}
 	h.record(events.Record{Kind: events.KindFile, Outcome: outcome, Account: t.Account, Service: t.Service,
 		Remote: t.Remote, Session: session, Action: action, Path: t.Path, Size: t.Size, SHA256: t.SHA256,
@@ -198,6 +194,23 @@ func (h *host) transferred(session string, t files.Transfer) {
 			h.hooks.Go(func() { h.runHook(cmd, t) })
 		}
 	}
+}
+
+// failure says why a transfer did not complete, and what became of an upload's data, in
+// words that name no host path: the console shows the activity log to admins.
+func failure(t files.Transfer) string {
+	reason := "interrupted"
+	if t.Err != nil {
+		reason = clientError(t.Err)
+	}
+	switch {
+	case !t.Upload:
+	case t.Kept:
+		reason += "; partial upload kept to resume"
+	case t.Err != nil:
+		reason += "; partial upload removed"
+	}
+	return reason
 }
 
 // runHook runs the on_receive command with the file's path as its last argument.
