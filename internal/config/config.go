@@ -83,6 +83,9 @@ type Limits struct {
 	IdleTimeout           Duration `toml:"idle_timeout"`
 	ShutdownGrace         Duration `toml:"shutdown_grace"`
 	MaxPathLength         int      `toml:"max_path_length"`
+	// PartialTTL is how long a partial upload may go unwritten before it is removed; 0 keeps
+	// partial uploads until they are resumed.
+	PartialTTL Duration `toml:"partial_ttl"`
 }
 
 // Log chooses how the host writes its log.
@@ -130,6 +133,7 @@ func Defaults() Config {
 			IdleTimeout:           Duration(15 * time.Minute),
 			ShutdownGrace:         Duration(10 * time.Second),
 			MaxPathLength:         1024,
+			PartialTTL:            Duration(7 * 24 * time.Hour),
 		},
 		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
 		Console: Console{Enabled: true, SessionTTL: Duration(12 * time.Hour), IdleTTL: Duration(30 * time.Minute),
@@ -212,6 +216,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxFileSize < 0 || c.Limits.MaxSessions < 1 || c.Limits.MaxSessionsPerAddress < 1 || c.Limits.MaxPathLength < 16 {
 		return errors.New("limits: max_file_size must be 0 or more, max_sessions and max_sessions_per_address 1 or more, max_path_length 16 or more")
+	}
+	if ttl := c.Limits.PartialTTL.Std(); ttl != 0 && ttl < time.Second {
+		return fmt.Errorf("limits.partial_ttl %q: use 1s or more, or \"0s\" to keep partial uploads", ttl)
 	}
 	return nil
 }

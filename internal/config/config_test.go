@@ -33,6 +33,9 @@ func TestLoad(t *testing.T) {
 		{"bad address", "[listen]\nsend = \"1419\"\n", nil, "not host:port"},
 		{"bad format", "[log]\nformat = \"xml\"\n", nil, "log.format"},
 		{"bad port", "[listen]\nbase_port = 70000\n", nil, "out of range"},
+		{"partial ttl", "[limits]\npartial_ttl = \"2s\"\n", func(c Config) bool { return c.Limits.PartialTTL.Std() == 2*time.Second }, ""},
+		{"partials kept", "[limits]\npartial_ttl = \"0s\"\n", func(c Config) bool { return c.Limits.PartialTTL == 0 }, ""},
+		{"partial ttl too short", "[limits]\npartial_ttl = \"10ms\"\n", nil, "limits.partial_ttl"},
 		{"not toml", "[listen\n", nil, "config"},
 	}
 	for _, tt := range tests {
