@@ -78,7 +78,7 @@ func (p *partials) expireOne(k string, ttl time.Duration, now time.Time) (Expire
 		p.mu.Unlock()
 		return Expired{}, false
 	}
-	p.active[k] = struct{}{}
+	p.active[k] = nil
 	p.mu.Unlock()
 	defer p.release(k)
 

@@ -27,8 +27,8 @@ type partials struct {
 	dir  *os.File // the partial folder, where unnamed uploads are made; nil without them
 	log  *slog.Logger
 
-	mu     sync.Mutex          // guards active
-	active map[string]struct{} // keys of uploads open now
+	mu     sync.Mutex         // guards active
+	active map[string]*upload // keys of uploads open now, nil while one opens or is swept away
 }
 
 type meta struct {
@@ -43,7 +43,7 @@ func newPartials(root *os.Root, log *slog.Logger) (*partials, error) {
 	if err := root.Mkdir(partialDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("make partial folder: %w", err)
 	}
-	p := &partials{root: root, log: log, active: map[string]struct{}{}}
+	p := &partials{root: root, log: log, active: map[string]*upload{}}
 	if dir, err := root.Open(partialDir); err == nil {
 		if tmpfile.Works(dir) {
 			p.dir = dir

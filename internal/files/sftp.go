@@ -104,7 +104,9 @@ func (h inboxHandlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 func (h inboxHandlers) Filecmd(r *sftp.Request) error {
 	switch r.Method {
 	case "Setstat":
-		return nil // `put -p` and rclone set times after an upload: accepted, and changes nothing
+		// scp, `put -p` and rclone set the mode and times of what they sent: the write-only
+		// inbox answers yes and changes nothing (nor truncates, nor changes an owner).
+		return nil
 	case "Mkdir":
 		return status(h.s.Mkdir(r.Filepath))
 	}
@@ -169,6 +171,8 @@ func (h exchangeHandlers) Filecmd(r *sftp.Request) error {
 	return sftp.ErrSSHFxPermissionDenied // Symlink, Link: nothing may point out of the folder
 }
 
+// setstat changes what the exchange lets a client change: the size, the permission bits
+// (set-id and sticky bits are not among them, and sharedMode bounds the rest) and the times.
 func (h exchangeHandlers) setstat(r *sftp.Request) error {
 	flags, attrs := r.AttrFlags(), r.Attributes()
 	if flags.Size {
@@ -177,7 +181,7 @@ func (h exchangeHandlers) setstat(r *sftp.Request) error {
 		}
 	}
 	if flags.Permissions {
-		if err := h.s.Chmod(r.Filepath, fs.FileMode(attrs.Mode)); err != nil {
+		if err := h.s.Chmod(r.Filepath, fs.FileMode(attrs.Mode&0o777)); err != nil {
 			return err
 		}
 	}
@@ -187,9 +191,7 @@ func (h exchangeHandlers) setstat(r *sftp.Request) error {
 		}
 	}
 	if !flags.Size && !flags.Permissions && !flags.Acmodtime {
-		// Only owner changes, which the folder's owner alone decides: check access, change nothing.
-		_, err := h.s.Lstat(r.Filepath)
-		return err
+		return h.s.CheckAttrs(r.Filepath) // only the owner, which the folder's owner alone decides
 	}
 	return nil
 }

@@ -69,6 +69,8 @@ type upload struct {
 	unnamed     bool    // the data is in an unnamed file, not yet linked as key.part
 	written     *hashed // set by Written
 	rehash      bool    // a write landed in the resumed prefix, so its saved hash no longer holds
+	cut         bool    // truncated while open: no checkpoint describes the data, so it cannot resume
+	attrs       attrs   // what the client set while it was open
 	closed      bool
 	writeErr    error
 }
@@ -83,14 +85,24 @@ func (p *partials) openUpload(account, rel string, resume bool, limit int64, bas
 		p.mu.Unlock()
 		return nil, ErrBusy
 	}
-	p.active[k] = struct{}{}
+	p.active[k] = nil // claimed; the upload once it is open
 	p.mu.Unlock()
 	u, err := p.openLocked(k, account, rel, resume, limit, base)
 	if err != nil {
 		p.release(k)
 		return nil, err
 	}
+	p.mu.Lock()
+	p.active[k] = u
+	p.mu.Unlock()
 	return u, nil
+}
+
+// open returns account's upload of rel open now, on any connection, or nil.
+func (p *partials) open(account, rel string) *upload {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.active[p.key(account, rel)]
 }
 
 func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit int64) *upload {
@@ -99,6 +111,12 @@ func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit in
 	u.tr = newTracker(f, h, m.Size)
 	u.tr.every = checkpointEvery
 	u.tr.checkpoint = func(n int64, state []byte) {
+		u.mu.Lock()
+		cut := u.cut
+		u.mu.Unlock()
+		if cut {
+			return
+		}
 		if err := u.name(); err != nil {
 			p.log.Warn("checkpoint partial upload", "path", m.Path, "err", err)
 			return
@@ -247,7 +265,7 @@ func (u *upload) markClosed() bool {
 // too large) is removed instead, so it does not hold the space it took.
 func (u *upload) keepPartial() (bool, error) {
 	u.mu.Lock()
-	interrupted, werr := u.interrupted, u.writeErr
+	interrupted, werr, cut := u.interrupted, u.writeErr, u.cut
 	u.mu.Unlock()
 	if !interrupted && werr == nil {
 		return false, nil
@@ -257,7 +275,13 @@ func (u *upload) keepPartial() (bool, error) {
 	n, state := u.tr.stop()
 	t.Size, t.Err = n, werr
 	err := werr
-	if !cannotComplete(werr) {
+	if cut && !cannotComplete(werr) {
+		// Cut while open: what it holds matches no saved hash state, so nothing can resume it.
+		u.f.Close()
+		if !u.unnamed {
+			u.p.remove(u.key)
+		}
+	} else if !cannotComplete(werr) {
 		err = u.keep(n, state)
 		t.Kept = err == nil
 		if t.Err == nil {
@@ -337,7 +361,8 @@ func (u *upload) finishData() (int64, []byte, error) {
 		return done.n, done.sum, done.err
 	}
 	n, sum, err := u.tr.finish()
-	if err == nil && rehash {
+	if rehash {
+		// What the tracker read may be past a cut end, or before a rewrite: the file says.
 		n, sum, err = hashFile(u.f)
 	}
 	return n, sum, err
