@@ -265,7 +265,7 @@ func (h *sendHandler) Request(name string, payload []byte) ([]byte, error) {
 		}
 		name, err := h.s.Note(text, files)
 		if err != nil {
-			return nil, errors.New("the note could not be stored")
+			return nil, errors.New("the note could not be stored: " + clientError(err))
 		}
 		return sshd.Marshal(sshd.NoteReply{Name: name}), nil
 	}
