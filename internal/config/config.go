@@ -87,6 +87,9 @@ type Limits struct {
 	IdleTimeout                  Duration `toml:"idle_timeout"`
 	ShutdownGrace                Duration `toml:"shutdown_grace"`
 	MaxPathLength                int      `toml:"max_path_length"`
+	// PartialTTL is how long a partial upload may go unwritten before it is removed; 0 keeps
+	// partial uploads until they are resumed.
+	PartialTTL Duration `toml:"partial_ttl"`
 }
 
 // Log chooses how the host writes its log, and how it keeps the activity log.
@@ -139,6 +142,7 @@ func Defaults() Config {
 			IdleTimeout:                  Duration(15 * time.Minute),
 			ShutdownGrace:                Duration(10 * time.Second),
 			MaxPathLength:                1024,
+			PartialTTL:                   Duration(7 * 24 * time.Hour),
 		},
 		Screen: Screen{Geometry: "1280x800", Session: []string{"xterm"}, MaxCutText: 1 << 20, MaxViewers: 8},
 		Console: Console{Enabled: true, SessionTTL: Duration(12 * time.Hour), IdleTTL: Duration(30 * time.Minute),
@@ -238,6 +242,9 @@ func (c *Config) Validate() error {
 	}
 	if t := c.Limits.HandshakeTimeout.Std(); t < time.Second || t > 10*time.Minute {
 		return fmt.Errorf("limits.handshake_timeout %v: use 1s to 10m", t)
+	}
+	if ttl := c.Limits.PartialTTL.Std(); ttl != 0 && ttl < time.Second {
+		return fmt.Errorf("limits.partial_ttl %q: use 1s or more, or \"0s\" to keep partial uploads", ttl)
 	}
 	return nil
 }

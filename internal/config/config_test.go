@@ -42,6 +42,9 @@ func TestLoad(t *testing.T) {
 		{"refusals each written", "[log]\nactivity_refusal_interval = \"0s\"\n", func(c Config) bool { return c.Log.ActivityRefusalInterval == 0 }, ""},
 		{"refusal interval too short", "[log]\nactivity_refusal_interval = \"10ms\"\n", nil, "activity_refusal_interval"},
 		{"refusal interval too long", "[log]\nactivity_refusal_interval = \"2h\"\n", nil, "activity_refusal_interval"},
+		{"partial ttl", "[limits]\npartial_ttl = \"2s\"\n", func(c Config) bool { return c.Limits.PartialTTL.Std() == 2*time.Second }, ""},
+		{"partials kept", "[limits]\npartial_ttl = \"0s\"\n", func(c Config) bool { return c.Limits.PartialTTL == 0 }, ""},
+		{"partial ttl too short", "[limits]\npartial_ttl = \"10ms\"\n", nil, "limits.partial_ttl"},
 		{"not toml", "[listen\n", nil, "config"},
 		{"unauthenticated", "[limits]\nmax_unauthenticated = 300\nmax_unauthenticated_per_address = 16\n", func(c Config) bool {
 			return c.Limits.MaxUnauthenticated == 300 && c.Limits.MaxUnauthenticatedPerAddress == 16

@@ -230,9 +230,13 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 		if err == nil && (!fi.Mode().IsRegular() || !s.access.Delete) {
 			return "", ErrDenied
 		}
+		// Partial files are private; a placed file is shared like the folder it is in, or
+		// has the mode and times its client set while it was open.
+		if err := u.applyAttrs(f, 0o644); err != nil {
+			return "", err
+		}
 		if part == "" && err != nil {
 			// An unnamed file and a free name: one link places it.
-			f.Chmod(0o644)
 			fi, _ := f.Stat()
 			if err := s.linkNew(f, rel); err == nil {
 				placed = fi
@@ -252,8 +256,6 @@ func (s *ExchangeSession) Create(name string, resume bool) (*Upload, error) {
 			}
 			part = u.key + ".part"
 		}
-		// Partial files are private; a placed file is shared like the folder it is in.
-		s.x.root.Chmod(part, 0o644)
 		fi, _ = s.x.root.Stat(part) // a rename keeps the inode, size and times
 		if err := s.x.root.Rename(part, rel); err != nil {
 			return "", rootErr(err)
@@ -348,38 +350,6 @@ func (s *ExchangeSession) Rename(from, to string, replace bool) error {
 		}
 	}
 	return rootErr(s.x.root.Rename(src, dst))
-}
-
-// Chtimes sets a file's times, as `put -p` asks.
-func (s *ExchangeSession) Chtimes(name string, atime, mtime time.Time) error {
-	rel, err := s.clean(name, s.access.Write)
-	if err != nil {
-		return err
-	}
-	return rootErr(s.x.root.Chtimes(rel, atime, mtime))
-}
-
-// Chmod sets a file's permission bits; set-id and sticky bits are never set.
-func (s *ExchangeSession) Chmod(name string, mode fs.FileMode) error {
-	rel, err := s.clean(name, s.access.Write)
-	if err != nil {
-		return err
-	}
-	return rootErr(s.x.root.Chmod(rel, mode&fs.ModePerm))
-}
-
-// Truncate cuts or extends a file; cutting destroys data, so it needs Delete too.
-func (s *ExchangeSession) Truncate(name string, size int64) error {
-	rel, err := s.clean(name, s.access.Write && s.access.Delete)
-	if err != nil {
-		return err
-	}
-	f, err := s.x.root.OpenFile(rel, os.O_WRONLY, 0)
-	if err != nil {
-		return rootErr(err)
-	}
-	defer f.Close()
-	return rootErr(f.Truncate(size))
 }
 
 // StatFS returns the file system's numbers for the folder.

@@ -1,8 +1,6 @@
 package files
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -396,25 +394,6 @@ func (s *InboxSession) Note(text string, files []string) (string, error) {
 		return strings.TrimPrefix(name, s.account+"/"), err
 	}
 	return "", fmt.Errorf("write note: %w", fs.ErrExist)
-}
-
-// prefix returns the resumable size of a partial upload and the SHA-256 of that prefix.
-func (p *partials) prefix(account, rel string) (int64, string, error) {
-	k := p.key(account, rel)
-	if _, err := p.root.Stat(k + ".part"); err != nil {
-		return 0, "", ErrNotFound
-	}
-	m, err := p.readMeta(k)
-	if err != nil || m.Account != account || m.Path != rel {
-		sum := sha256.Sum256(nil)
-		return 0, hex.EncodeToString(sum[:]), nil
-	}
-	h, err := restoreHash(m.State)
-	if err != nil {
-		sum := sha256.Sum256(nil)
-		return 0, hex.EncodeToString(sum[:]), nil
-	}
-	return m.Size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Upload is a file being uploaded: an io.WriterAt whose Close places it when complete.

@@ -209,6 +209,48 @@ func TestInboxLimits(t *testing.T) {
 	}
 }
 
+// TestUploadThatCannotCompleteIsRemoved resumes a partial upload kept after an interruption,
+// past the host's size limit: it can never complete, so its partial file goes, rather than
+// holding the space, and the transfer says why.
+func TestUploadThatCannotCompleteIsRemoved(t *testing.T) {
+	in, dir := newInbox(t, Options{MaxFileSize: checkpointEvery + 100})
+	var reported []Transfer
+	s := in.Session("heidi", "", func(tr Transfer) { reported = append(reported, tr) })
+	u, err := s.Create("big", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.WriteAt(make([]byte, checkpointEvery+10), 0)
+	u.Interrupt()
+	u.Close()
+	if len(reported) != 1 || !reported[0].Kept || reported[0].Err != nil {
+		t.Fatalf("the interrupted upload reported %+v; want it kept, with no error", reported)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, partialDir)); len(entries) == 0 {
+		t.Fatalf("no partial file kept after an interruption")
+	}
+
+	u, err = s.Create("big", true)
+	if err != nil || u.Offset() != checkpointEvery+10 {
+		t.Fatalf("Create(resume) = offset %d, %v; want %d", u.Offset(), err, checkpointEvery+10)
+	}
+	if _, err := u.WriteAt(make([]byte, 1000), u.Offset()); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("WriteAt past the limit = %v; want ErrTooLarge", err)
+	}
+	if err := u.Close(); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Close() = %v; want ErrTooLarge", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, partialDir)); len(entries) != 0 {
+		t.Errorf("the partial folder holds %d files after an upload that cannot complete; want none", len(entries))
+	}
+	if last := reported[len(reported)-1]; len(reported) != 2 || last.Kept || !errors.Is(last.Err, ErrTooLarge) || last.Complete {
+		t.Errorf("the refused upload reported %+v; want it removed, for ErrTooLarge", last)
+	}
+	if _, _, err := s.Partial("big"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Partial() after the removal = %v; want ErrNotFound", err)
+	}
+}
+
 func TestInboxStatTellsOnlyOwnThings(t *testing.T) {
 	in, dir := newInbox(t, Options{})
 	os.MkdirAll(filepath.Join(dir, "frank", "old"), 0o755)

@@ -2,40 +2,65 @@ package files
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
-	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
 )
 
-// status maps a policy error to what an SFTP client hears: a status code and a message that
-// never carries a host path.
+// status maps a policy error to what an SFTP client hears: a status code and Explain's
+// message, which never carries a host path.
 func status(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, ErrDenied), errors.Is(err, ErrBadPath):
-		return sftp.ErrSSHFxPermissionDenied
-	case errors.Is(err, ErrNotFound):
-		return sftp.ErrSSHFxNoSuchFile
-	case errors.Is(err, ErrTooLarge):
-		return fmt.Errorf("file larger than the host allows: %w", sftp.ErrSSHFxFailure)
-	case errors.Is(err, ErrBusy):
-		return fmt.Errorf("the same file is being uploaded on another connection: %w", sftp.ErrSSHFxFailure)
-	case errors.Is(err, fs.ErrExist):
-		return fmt.Errorf("file exists: %w", sftp.ErrSSHFxFailure)
-	case errors.Is(err, syscall.ENOTEMPTY):
-		return fmt.Errorf("folder not empty: %w", sftp.ErrSSHFxFailure)
-	case errors.Is(err, syscall.ENOSPC):
-		return fmt.Errorf("no space left on the host: %w", sftp.ErrSSHFxFailure)
 	}
-	return sftp.ErrSSHFxFailure
+	code, msg := Explain(err)
+	fx := sftp.ErrSSHFxFailure
+	switch code {
+	case CodeDenied:
+		fx = sftp.ErrSSHFxPermissionDenied
+	case CodeNotFound:
+		fx = sftp.ErrSSHFxNoSuchFile
+	}
+	return &statusError{msg: msg, fx: fx}
 }
+
+// statusError is an SFTP status: the server sends Error() as its message and the sftp error
+// it unwraps to as its code.
+type statusError struct {
+	msg string
+	fx  error
+}
+
+func (e *statusError) Error() string { return e.msg }
+func (e *statusError) Unwrap() error { return e.fx }
+
+// sftpUpload is an upload as the SFTP server sees it: what goes wrong in a write or at the
+// close reaches the client as a status, never as the file's error, which names host paths.
+type sftpUpload struct{ *Upload }
+
+func (u sftpUpload) WriteAt(b []byte, off int64) (int, error) {
+	n, err := u.Upload.WriteAt(b, off)
+	return n, status(err)
+}
+
+func (u sftpUpload) Close() error { return status(u.Upload.Close()) }
+
+// sftpDownload is a download as the SFTP server sees it; the end of the file stays io.EOF.
+type sftpDownload struct{ *Download }
+
+func (d sftpDownload) ReadAt(b []byte, off int64) (int, error) {
+	n, err := d.Download.ReadAt(b, off)
+	if err == nil || errors.Is(err, io.EOF) {
+		return n, err
+	}
+	return n, status(err)
+}
+
+func (d sftpDownload) Close() error { return status(d.Download.Close()) }
 
 // resume says whether an SFTP open asks to continue a file rather than start it afresh:
 // OpenSSH's reput opens with APPEND and no TRUNC.
@@ -73,13 +98,15 @@ func (h inboxHandlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	if err != nil {
 		return nil, status(err)
 	}
-	return u, nil
+	return sftpUpload{u}, nil
 }
 
 func (h inboxHandlers) Filecmd(r *sftp.Request) error {
 	switch r.Method {
 	case "Setstat":
-		return nil // `put -p` and rclone set times after an upload: accepted, and changes nothing
+		// scp, `put -p` and rclone set the mode and times of what they sent: the write-only
+		// inbox answers yes and changes nothing (nor truncates, nor changes an owner).
+		return nil
 	case "Mkdir":
 		return status(h.s.Mkdir(r.Filepath))
 	}
@@ -119,7 +146,7 @@ func (h exchangeHandlers) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, status(err)
 	}
-	return d, nil
+	return sftpDownload{d}, nil
 }
 
 func (h exchangeHandlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
@@ -127,7 +154,7 @@ func (h exchangeHandlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	if err != nil {
 		return nil, status(err)
 	}
-	return u, nil
+	return sftpUpload{u}, nil
 }
 
 func (h exchangeHandlers) Filecmd(r *sftp.Request) error {
@@ -144,6 +171,8 @@ func (h exchangeHandlers) Filecmd(r *sftp.Request) error {
 	return sftp.ErrSSHFxPermissionDenied // Symlink, Link: nothing may point out of the folder
 }
 
+// setstat changes what the exchange lets a client change: the size, the permission bits
+// (set-id and sticky bits are not among them, and sharedMode bounds the rest) and the times.
 func (h exchangeHandlers) setstat(r *sftp.Request) error {
 	flags, attrs := r.AttrFlags(), r.Attributes()
 	if flags.Size {
@@ -152,7 +181,7 @@ func (h exchangeHandlers) setstat(r *sftp.Request) error {
 		}
 	}
 	if flags.Permissions {
-		if err := h.s.Chmod(r.Filepath, fs.FileMode(attrs.Mode)); err != nil {
+		if err := h.s.Chmod(r.Filepath, fs.FileMode(attrs.Mode&0o777)); err != nil {
 			return err
 		}
 	}
@@ -162,9 +191,7 @@ func (h exchangeHandlers) setstat(r *sftp.Request) error {
 		}
 	}
 	if !flags.Size && !flags.Permissions && !flags.Acmodtime {
-		// Only owner changes, which the folder's owner alone decides: check access, change nothing.
-		_, err := h.s.Lstat(r.Filepath)
-		return err
+		return h.s.CheckAttrs(r.Filepath) // only the owner, which the folder's owner alone decides
 	}
 	return nil
 }

@@ -3,13 +3,10 @@ package files
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
-	"log/slog"
 	"os"
 	"path"
 	"sync"
@@ -42,94 +39,11 @@ type Transfer struct {
 	Resumed  int64  // the offset an upload resumed from
 	Complete bool
 	Duration time.Duration
-}
-
-// partials keeps uploads in progress in a hidden folder at the top of a served folder: a data
-// file and a small meta file with the offset up to which the data is synced and the SHA-256
-// state there.
-type partials struct {
-	root *os.Root
-	dir  *os.File // the partial folder, where unnamed uploads are made; nil without them
-	log  *slog.Logger
-
-	mu     sync.Mutex          // guards active
-	active map[string]struct{} // keys of uploads open now
-}
-
-type meta struct {
-	Account string    `json:"account"`
-	Path    string    `json:"path"`
-	Size    int64     `json:"size"`
-	State   []byte    `json:"sha256_state"`
-	Started time.Time `json:"started"`
-}
-
-func newPartials(root *os.Root, log *slog.Logger) (*partials, error) {
-	if err := root.Mkdir(partialDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("make partial folder: %w", err)
-	}
-	p := &partials{root: root, log: log, active: map[string]struct{}{}}
-	if dir, err := root.Open(partialDir); err == nil {
-		if tmpfile.Works(dir) {
-			p.dir = dir
-		} else {
-			dir.Close()
-		}
-	}
-	return p, nil
-}
-
-// close releases the partial folder.
-func (p *partials) close() {
-	if p.dir != nil {
-		p.dir.Close()
-	}
-}
-
-// key names the partial upload of account's path: one per account and path, so the same
-// sender resumes it and nobody else sees it.
-func (p *partials) key(account, rel string) string {
-	sum := sha256.Sum256([]byte(account + "\x00" + rel))
-	return partialDir + "/" + hex.EncodeToString(sum[:16])
-}
-
-// stat returns the resumable size of account's partial upload of rel, or false when there is
-// none.
-func (p *partials) stat(account, rel string) (int64, time.Time, bool) {
-	k := p.key(account, rel)
-	if _, err := p.root.Stat(k + ".part"); err != nil {
-		return 0, time.Time{}, false
-	}
-	m, _ := p.readMeta(k)
-	return m.Size, m.Started, true
-}
-
-func (p *partials) readMeta(k string) (meta, error) {
-	var m meta
-	b, err := p.root.ReadFile(k + ".json")
-	if err != nil {
-		return meta{}, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return meta{}, fmt.Errorf("read partial meta: %w", err)
-	}
-	return m, nil
-}
-
-func (p *partials) writeMeta(k string, m meta) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	if err := p.root.WriteFile(k+".json.tmp", b, 0o600); err != nil {
-		return err
-	}
-	return p.root.Rename(k+".json.tmp", k+".json")
-}
-
-func (p *partials) remove(k string) {
-	p.root.Remove(k + ".part")
-	p.root.Remove(k + ".json")
+	// Err is why an upload failed, when it did not merely stop; Explain gives the words a
+	// client may hear of it.
+	Err error
+	// Kept says an incomplete upload stays as a partial file, to be resumed.
+	Kept bool
 }
 
 // upload is the common work of inbox and exchange uploads: opening or resuming the partial
@@ -155,6 +69,8 @@ type upload struct {
 	unnamed     bool    // the data is in an unnamed file, not yet linked as key.part
 	written     *hashed // set by Written
 	rehash      bool    // a write landed in the resumed prefix, so its saved hash no longer holds
+	cut         bool    // truncated while open: no checkpoint describes the data, so it cannot resume
+	attrs       attrs   // what the client set while it was open
 	closed      bool
 	writeErr    error
 }
@@ -169,104 +85,24 @@ func (p *partials) openUpload(account, rel string, resume bool, limit int64, bas
 		p.mu.Unlock()
 		return nil, ErrBusy
 	}
-	p.active[k] = struct{}{}
+	p.active[k] = nil // claimed; the upload once it is open
 	p.mu.Unlock()
 	u, err := p.openLocked(k, account, rel, resume, limit, base)
 	if err != nil {
 		p.release(k)
 		return nil, err
 	}
-	return u, nil
-}
-
-func (p *partials) release(k string) {
 	p.mu.Lock()
-	delete(p.active, k)
+	p.active[k] = u
 	p.mu.Unlock()
-}
-
-func (p *partials) openLocked(k, account, rel string, resume bool, limit int64, base func() (*os.File, error)) (*upload, error) {
-	m := meta{Account: account, Path: rel, Started: time.Now().UTC()}
-	if resume && base != nil {
-		return p.openFrom(k, m, limit, base)
-	}
-	if resume {
-		if old, err := p.readMeta(k); err == nil && old.Account == account && old.Path == rel {
-			if u, err := p.continueUpload(k, old, limit); err == nil {
-				return u, nil
-			}
-		}
-	}
-	// A fresh start. The meta file exists only while its partial file does, so a partial
-	// file created here has none; one left by an earlier try is started afresh. The data
-	// goes to an unnamed file where the file system has them: it gets a name in the partial
-	// folder only if it must be resumed (at its first checkpoint, or when interrupted), and
-	// its final name in one link.
-	if p.dir != nil {
-		if f, err := tmpfile.CreateAt(p.dir, 0o600); err == nil {
-			base := path.Base(k)
-			unix.Unlinkat(int(p.dir.Fd()), base+".json", 0)
-			unix.Unlinkat(int(p.dir.Fd()), base+".part", 0)
-			u := p.newUpload(k, m, f, sha256.New(), limit)
-			u.unnamed = true
-			return u, nil
-		}
-	}
-	f, err := p.root.OpenFile(k+".part", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		p.root.Remove(k + ".json")
-		f, err = p.root.OpenFile(k+".part", os.O_RDWR|os.O_TRUNC, 0o600)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open partial file: %w", err)
-	}
-	return p.newUpload(k, m, f, sha256.New(), limit), nil
-}
-
-// continueUpload reopens a partial upload at the offset its meta file vouches for.
-func (p *partials) continueUpload(k string, m meta, limit int64) (*upload, error) {
-	h, err := restoreHash(m.State)
-	if err != nil {
-		return nil, err
-	}
-	f, err := p.root.OpenFile(k+".part", os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	// What lies past the last checkpoint may have holes (requests arrive out of order) or may
-	// not have reached the disk: drop it, so the resumable size is a true prefix.
-	if err := f.Truncate(m.Size); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("truncate partial file: %w", err)
-	}
-	u := p.newUpload(k, m, f, h, limit)
-	u.metaWritten = true
 	return u, nil
 }
 
-// openFrom starts an upload as a copy of a complete file, to be appended to.
-func (p *partials) openFrom(k string, m meta, limit int64, base func() (*os.File, error)) (*upload, error) {
-	src, err := base()
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	p.root.Remove(k + ".json")
-	f, err := p.root.OpenFile(k+".part", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open partial file: %w", err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), src)
-	if err == nil && limit > 0 && n > limit {
-		err = ErrTooLarge
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("copy the file to append to: %w", err)
-	}
-	m.Size = n
-	return p.newUpload(k, m, f, h, limit), nil
+// open returns account's upload of rel open now, on any connection, or nil.
+func (p *partials) open(account, rel string) *upload {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.active[p.key(account, rel)]
 }
 
 func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit int64) *upload {
@@ -275,6 +111,12 @@ func (p *partials) newUpload(k string, m meta, f *os.File, h hash.Hash, limit in
 	u.tr = newTracker(f, h, m.Size)
 	u.tr.every = checkpointEvery
 	u.tr.checkpoint = func(n int64, state []byte) {
+		u.mu.Lock()
+		cut := u.cut
+		u.mu.Unlock()
+		if cut {
+			return
+		}
 		if err := u.name(); err != nil {
 			p.log.Warn("checkpoint partial upload", "path", m.Path, "err", err)
 			return
@@ -419,10 +261,11 @@ func (u *upload) markClosed() bool {
 }
 
 // keepPartial keeps an interrupted or failed upload as a partial file to resume, and says
-// true; a complete one it leaves alone.
+// true; a complete one it leaves alone. One that can never complete (its disk is full, it is
+// too large) is removed instead, so it does not hold the space it took.
 func (u *upload) keepPartial() (bool, error) {
 	u.mu.Lock()
-	interrupted, werr := u.interrupted, u.writeErr
+	interrupted, werr, cut := u.interrupted, u.writeErr, u.cut
 	u.mu.Unlock()
 	if !interrupted && werr == nil {
 		return false, nil
@@ -430,25 +273,61 @@ func (u *upload) keepPartial() (bool, error) {
 	defer u.p.release(u.key)
 	t := u.transfer()
 	n, state := u.tr.stop()
-	err := u.name()
-	if err == nil {
-		err = u.f.Sync()
-	}
-	u.f.Close()
-	if err == nil {
-		m, _ := u.p.readMeta(u.key)
-		m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
-		if m.Started.IsZero() {
-			m.Started = u.started.UTC()
+	t.Size, t.Err = n, werr
+	err := werr
+	if cut && !cannotComplete(werr) {
+		// Cut while open: what it holds matches no saved hash state, so nothing can resume it.
+		u.f.Close()
+		if !u.unnamed {
+			u.p.remove(u.key)
 		}
-		err = u.p.writeMeta(u.key, m)
+	} else if !cannotComplete(werr) {
+		err = u.keep(n, state)
+		t.Kept = err == nil
+		if t.Err == nil {
+			t.Err = err
+		}
 	}
-	t.Size, t.Duration = n, time.Since(u.started)
+	if cannotComplete(err) {
+		u.drop(n, err)
+	}
+	t.Duration = time.Since(u.started)
 	u.report(t)
 	if werr != nil {
 		return true, werr
 	}
 	return true, err
+}
+
+// keep names, syncs and closes the upload's file, with a meta file that vouches for its first
+// n bytes, whose hash state is state.
+func (u *upload) keep(n int64, state []byte) error {
+	err := u.name()
+	if err == nil {
+		err = u.f.Sync()
+	}
+	u.f.Close()
+	if err != nil {
+		return err
+	}
+	m, _ := u.p.readMeta(u.key)
+	m.Account, m.Path, m.Size, m.State = u.account, u.path, n, state
+	if m.Started.IsZero() {
+		m.Started = u.started.UTC()
+	}
+	return u.p.writeMeta(u.key, m)
+}
+
+// drop removes an upload that can never complete, for err, once its tracker has stopped: an
+// unnamed file vanishes as it is closed, a named one and its meta file are removed. It logs
+// why, since the sender may only learn that the host is out of space.
+func (u *upload) drop(n int64, err error) {
+	u.f.Close()
+	if !u.unnamed {
+		u.p.remove(u.key)
+	}
+	u.p.log.Warn("upload removed: it cannot complete", "account", u.account, "service", u.service,
+		"path", u.path, "size", n, "err", err)
 }
 
 func (u *upload) transfer() Transfer {
@@ -482,7 +361,8 @@ func (u *upload) finishData() (int64, []byte, error) {
 		return done.n, done.sum, done.err
 	}
 	n, sum, err := u.tr.finish()
-	if err == nil && rehash {
+	if rehash {
+		// What the tracker read may be past a cut end, or before a rewrite: the file says.
 		n, sum, err = hashFile(u.f)
 	}
 	return n, sum, err
@@ -493,9 +373,14 @@ func (u *upload) complete(n int64, sum []byte, err error) (Transfer, error) {
 	defer u.p.release(u.key)
 	t := u.transfer()
 	if err != nil {
-		u.f.Close()
-		u.p.log.Warn("finish upload", "path", u.path, "err", err)
-		t.Duration = time.Since(u.started)
+		if cannotComplete(err) {
+			u.drop(n, err)
+		} else {
+			u.f.Close()
+			u.p.log.Warn("finish upload", "path", u.path, "err", err)
+			t.Kept = !u.unnamed && u.metaWritten
+		}
+		t.Size, t.Duration, t.Err = n, time.Since(u.started), err
 		u.report(t)
 		return t, fmt.Errorf("finish upload: %w", err)
 	}
@@ -513,7 +398,13 @@ func (u *upload) complete(n int64, sum []byte, err error) (Transfer, error) {
 		err = fmt.Errorf("finish upload: %w", cerr)
 	}
 	if err != nil {
-		t.Size, t.Duration = n, time.Since(u.started)
+		// Its meta file is gone, so nothing can resume it: a named partial file goes too.
+		if cannotComplete(err) {
+			u.drop(n, err)
+		} else if !u.unnamed {
+			u.p.remove(u.key)
+		}
+		t.Size, t.Duration, t.Err = n, time.Since(u.started), err
 		u.report(t)
 		return t, err
 	}
@@ -539,20 +430,28 @@ func (u *upload) report(t Transfer) {
 func (u *upload) Offset() int64 { return u.resumed }
 
 // Discard drops an upload its sender will send again: an unnamed file vanishes, and one that
-// has a name already stays as a partial file to resume, as after an interruption.
+// has a name already stays as a partial file to resume, as after an interruption, unless it
+// can never complete.
 func (u *upload) Discard() {
 	u.Interrupt()
 	if !u.markClosed() {
 		return
 	}
-	u.tr.stop() // from here on, u.unnamed is this goroutine's to read
+	n, _ := u.tr.stop() // from here on, u.unnamed is this goroutine's to read
 	if !u.unnamed {
 		u.keepPartial()
 		return
 	}
 	defer u.p.release(u.key)
-	u.f.Close()
 	t := u.transfer()
+	u.mu.Lock()
+	t.Size, t.Err = n, u.writeErr
+	u.mu.Unlock()
+	if cannotComplete(t.Err) {
+		u.drop(n, t.Err)
+	} else {
+		u.f.Close()
+	}
 	t.Duration = time.Since(u.started)
 	u.report(t)
 }

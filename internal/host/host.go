@@ -245,6 +245,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}
 	})
+	wg.Go(func() { h.expirePartials(syncCtx) })
 	errs := make([]error, len(services))
 	var served sync.WaitGroup
 	for i, s := range services {

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -186,14 +185,10 @@ func (h *host) transferred(session string, t files.Transfer) {
 	}
 	outcome, reason := events.OutcomeOK, ""
 	if !t.Complete {
-		outcome = events.OutcomeFailed
-		reason = "interrupted"
-		if t.Upload {
-			reason = "interrupted; partial upload kept to resume"
-		}
+		outcome, reason = events.OutcomeFailed, failure(t)
 	}
 	if t.Resumed > 0 {
-		reason = "resumed at byte " + strconv.FormatInt(t.Resumed, 10)
+		reason = strings.TrimPrefix(reason+"; resumed at byte "+strconv.FormatInt(t.Resumed, 10), "; ")
 	}
 	h.record(events.Record{Kind: events.KindFile, Outcome: outcome, Account: t.Account, Service: t.Service,
 		Remote: t.Remote, Session: session, Action: action, Path: t.Path, Size: t.Size, SHA256: t.SHA256,
@@ -204,6 +199,23 @@ func (h *host) transferred(session string, t files.Transfer) {
 			h.hooks.Go(func() { h.runHook(cmd, t) })
 		}
 	}
+}
+
+// failure says why a transfer did not complete, and what became of an upload's data, in
+// words that name no host path: the console shows the activity log to admins.
+func failure(t files.Transfer) string {
+	reason := "interrupted"
+	if t.Err != nil {
+		reason = clientError(t.Err)
+	}
+	switch {
+	case !t.Upload:
+	case t.Kept:
+		reason += "; partial upload kept to resume"
+	case t.Err != nil:
+		reason += "; partial upload removed"
+	}
+	return reason
 }
 
 // runHook runs the on_receive command with the file's path as its last argument.
@@ -258,7 +270,7 @@ func (h *sendHandler) Request(name string, payload []byte) ([]byte, error) {
 		}
 		name, err := h.s.Note(text, files)
 		if err != nil {
-			return nil, errors.New("the note could not be stored")
+			return nil, errors.New("the note could not be stored: " + clientError(err))
 		}
 		return sshd.Marshal(sshd.NoteReply{Name: name}), nil
 	}
@@ -299,13 +311,25 @@ func (u uploadSink) Create(p string, _, offset int64) (sshd.PutFile, error) {
 		up.Discard() // what the host has stays, to resume from where it is
 		return nil, fmt.Errorf("the host holds %d bytes of this upload, not %d: send it again", held, offset)
 	}
-	return up, nil
+	return putFile{up}, nil
+}
+
+// putFile is an upload on the put stream, whose write errors go to the client: in
+// Explain's words, never the file's own, which name host paths.
+type putFile struct{ *files.Upload }
+
+func (f putFile) WriteAt(b []byte, off int64) (int, error) {
+	n, err := f.Upload.WriteAt(b, off)
+	if err != nil {
+		return n, errors.New(clientError(err))
+	}
+	return n, nil
 }
 
 func (u uploadSink) Finish(fs []sshd.PutFile) []sshd.FileSum {
 	ups := make([]*files.Upload, len(fs))
 	for i, f := range fs {
-		ups[i] = f.(*files.Upload)
+		ups[i] = f.(putFile).Upload
 	}
 	ts, errs := files.CloseAll(ups)
 	sums := make([]sshd.FileSum, len(fs))
@@ -319,10 +343,10 @@ func (u uploadSink) Finish(fs []sshd.PutFile) []sshd.FileSum {
 	return sums
 }
 
-func (u uploadSink) Discard(f sshd.PutFile) { f.(*files.Upload).Discard() }
+func (u uploadSink) Discard(f sshd.PutFile) { f.(putFile).Discard() }
 
 func (u uploadSink) Interrupt(f sshd.PutFile) {
-	up := f.(*files.Upload)
+	up := f.(putFile)
 	up.Interrupt()
 	up.Close()
 }
@@ -401,19 +425,9 @@ func partial(size int64, sum string, err error) sshd.FileSum {
 	return sshd.FileSum{Size: uint64(size), SHA256: sum}
 }
 
-// clientError is the text a client may see for a policy error.
+// clientError is the text a client may see for a file error: Explain's, which never names a
+// host path.
 func clientError(err error) string {
-	switch {
-	case errors.Is(err, files.ErrNotFound):
-		return "no such file"
-	case errors.Is(err, files.ErrDenied), errors.Is(err, files.ErrBadPath):
-		return "permission denied"
-	case errors.Is(err, files.ErrTooLarge):
-		return "file larger than the host allows"
-	case errors.Is(err, files.ErrBusy):
-		return "the same file is being uploaded on another connection"
-	case errors.Is(err, syscall.ENOSPC):
-		return "no space left on the host"
-	}
-	return "failure"
+	_, msg := files.Explain(err)
+	return msg
 }

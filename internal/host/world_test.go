@@ -28,6 +28,13 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, "", nil)
+}
+
+// newWorldWith is newWorld with extra config, and with prepare, when not nil, run on the
+// world's folders before the host starts.
+func newWorldWith(t *testing.T, extra string, prepare func(*world)) *world {
+	t.Helper()
 	root := t.TempDir()
 	w := &world{root: root, data: filepath.Join(root, "data"), outside: filepath.Join(root, "outside")}
 	w.canary = []byte("canary " + rand.Text() + "\n")
@@ -37,7 +44,10 @@ func newWorld(t *testing.T) *world {
 	if err := os.WriteFile(filepath.Join(w.outside, "canary.txt"), w.canary, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w.h = testenv.StartHostIn(t, w.data, "")
+	if prepare != nil {
+		prepare(w)
+	}
+	w.h = testenv.StartHostIn(t, w.data, extra)
 	return w
 }
 

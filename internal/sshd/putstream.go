@@ -38,7 +38,8 @@ const (
 	putBatchBytes = 32 << 20
 )
 
-// PutFile is a file the host receives on a put stream.
+// PutFile is a file the host receives on a put stream. The message of an error from WriteAt
+// goes to the client, so it must not reveal host paths.
 type PutFile interface {
 	io.WriterAt
 	// Written says all of the file's data is written: the host may finish with it (hash the

@@ -53,6 +53,27 @@ func store(u *files.Upload, body io.Reader) error {
 	return u.Close()
 }
 
+// drainIdle bounds each read of a body that is read only to be thrown away: a client that
+// stops sending gets its answer and a closed connection.
+const drainIdle = 30 * time.Second
+
+// failBody answers an upload with err once the rest of its body has arrived. Go's server,
+// answering before the body is read, discards at most 256 KiB of it and then closes the
+// connection; a browser still sending sees only the reset, and may send the request again.
+// Reading the rest costs the time the browser takes to send it, which it spends anyway.
+func (s *Server) failBody(w http.ResponseWriter, r *http.Request, err error) {
+	rc := http.NewResponseController(w)
+	buf := make([]byte, copyBuffer)
+	for r.Context().Err() == nil {
+		rc.SetReadDeadline(time.Now().Add(drainIdle))
+		if _, rerr := r.Body.Read(buf); rerr != nil {
+			break
+		}
+	}
+	rc.SetReadDeadline(time.Time{})
+	s.fail(w, r, err)
+}
+
 // transferred returns the files callback that reports c's transfers to the activity log.
 func (s *Server) transferred(c caller) func(files.Transfer) {
 	return func(t files.Transfer) {
@@ -87,16 +108,16 @@ type sendReply struct {
 // beside them.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, c caller) {
 	if err := s.need(r.Context(), c, auth.PrivSend); err != nil {
-		s.fail(w, r, err)
+		s.failBody(w, r, err)
 		return
 	}
 	if s.Inbox == nil {
-		s.fail(w, r, errUnavailable)
+		s.failBody(w, r, errUnavailable)
 		return
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		s.fail(w, r, badRequest("bad request: a multipart/form-data body is needed"))
+		s.failBody(w, r, badRequest("bad request: a multipart/form-data body is needed"))
 		return
 	}
 	in := s.Inbox.Session(c.account, c.remote, s.transferred(c))
@@ -108,7 +129,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c caller) {
 			break
 		}
 		if err != nil {
-			s.fail(w, r, badRequest("bad request: the form did not arrive whole"))
+			s.failBody(w, r, badRequest("bad request: the form did not arrive whole"))
 			return
 		}
 		switch p.FormName() {
@@ -121,19 +142,19 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c caller) {
 				err = &apiError{http.StatusRequestEntityTooLarge, "note longer than 64 KiB"}
 			}
 			if err != nil {
-				s.fail(w, r, err)
+				s.failBody(w, r, err)
 				return
 			}
 			note = string(b)
 		case "file":
 			f, err := s.sendFile(in, p)
 			if err != nil {
-				s.fail(w, r, err)
+				s.failBody(w, r, err)
 				return
 			}
 			reply.Files = append(reply.Files, f)
 		default:
-			s.fail(w, r, badRequest("bad request: form fields are note and file"))
+			s.failBody(w, r, badRequest("bad request: form fields are note and file"))
 			return
 		}
 		p.Close()
@@ -144,11 +165,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c caller) {
 			names[i] = f.Name
 		}
 		if reply.Note, err = in.Note(note, names); err != nil {
-			s.fail(w, r, err)
+			s.failBody(w, r, err)
 			return
 		}
 	} else if len(reply.Files) == 0 {
-		s.fail(w, r, badRequest("nothing to send: no file and no note"))
+		s.failBody(w, r, badRequest("nothing to send: no file and no note"))
 		return
 	}
 	writeJSON(w, http.StatusOK, reply)
@@ -266,7 +287,12 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c caller) {
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, c caller) {
-	if !s.needExchange(w, r, c, auth.PrivExchangeWrite) {
+	if s.Exchange == nil {
+		s.failBody(w, r, errUnavailable)
+		return
+	}
+	if err := s.need(r.Context(), c, auth.PrivExchangeWrite); err != nil {
+		s.failBody(w, r, err)
 		return
 	}
 	name := r.URL.Query().Get("path")
@@ -275,7 +301,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, c caller) {
 	if errors.Is(err, files.ErrDenied) && s.mode(c, auth.PrivExchangeDelete) == auth.Ask {
 		// Replacing a file destroys it, so it needs delete too: ask for that, then try again.
 		if err := s.need(r.Context(), c, auth.PrivExchangeDelete); err != nil {
-			s.fail(w, r, err)
+			s.failBody(w, r, err)
 			return
 		}
 		u, err = s.exchange(c, &t).Create(name, false)
@@ -284,7 +310,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, c caller) {
 		err = store(u, r.Body)
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.failBody(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, struct {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/buktu/buktu/internal/files"
@@ -290,4 +291,51 @@ func BenchmarkExchange(b *testing.B) {
 			}
 		}
 	})
+}
+
+// countingReader counts what has been read of it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestUploadRefusedAfterItsBody uploads files far past the host's size limit: the refusal
+// comes once the whole body has been read, not before, when Go's server would close the
+// connection under a client (a browser) still sending, which then sees only a reset.
+func TestUploadRefusedAfterItsBody(t *testing.T) {
+	h := startHost(t, nil)
+	c := h.client(t)
+	c.login("ann")
+	big := bytes.Repeat([]byte("x"), 16<<20)
+	body, ctype := form(t, "", []string{"big.bin"}, [][]byte{big})
+	for _, tt := range []struct {
+		name, method, path string
+		body               io.Reader
+		header             []string
+	}{
+		{"send", "POST", "/api/v1/send", body, []string{"Content-Type", ctype}},
+		{"exchange", "PUT", "/api/v1/exchange/file?path=big.bin", bytes.NewReader(big), nil},
+		{"exchange refused", "PUT", "/api/v1/exchange/file?path=.buktu-partial/x", bytes.NewReader(big), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			size := tt.body.(interface{ Len() int }).Len()
+			cr := &countingReader{r: tt.body}
+			resp, got := c.call(tt.method, tt.path, cr, tt.header...)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s of %d bytes = %s %s; want 413 or 403", tt.method, tt.path, size, resp.Status, got)
+			}
+			if n := cr.n.Load(); n != int64(size) {
+				t.Errorf("%s %s: the host answered after reading %d bytes of %d", tt.method, tt.path, n, size)
+			}
+			if resp.Close {
+				t.Errorf("%s %s: the host closes the connection after its answer", tt.method, tt.path)
+			}
+		})
+	}
 }

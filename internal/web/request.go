@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/buktu/buktu/internal/auth"
@@ -51,35 +49,35 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorReply{msg})
 }
 
-// fail answers with what err means for the person: refusals and the file policies' errors
-// have their words; anything else is logged here and answered without detail.
+// fail answers with what err means for the person: refusals have their words, the file
+// policies' errors files.Explain's; anything without words is logged here and answered
+// without detail.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if ae, ok := errors.AsType[*apiError](err); ok {
 		writeError(w, ae.status, ae.msg)
 		return
 	}
-	status, msg := http.StatusInternalServerError, "the host could not do this"
-	switch {
-	case errors.Is(err, files.ErrDenied), errors.Is(err, files.ErrBadPath):
-		status, msg = http.StatusForbidden, "permission denied"
-	case errors.Is(err, files.ErrNotFound):
-		status, msg = http.StatusNotFound, "no such file"
-	case errors.Is(err, files.ErrTooLarge):
-		status, msg = http.StatusRequestEntityTooLarge, "file larger than the host allows"
-	case errors.Is(err, files.ErrBusy):
-		status, msg = http.StatusConflict, "the same file is being uploaded on another connection"
-	case errors.Is(err, fs.ErrExist):
-		status, msg = http.StatusConflict, "a file of that name exists"
-	case errors.Is(err, syscall.ENOTEMPTY):
-		status, msg = http.StatusConflict, "the folder is not empty"
-	case errors.Is(err, syscall.ENOSPC):
-		status, msg = http.StatusInsufficientStorage, "no space left on the host"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status, msg = http.StatusServiceUnavailable, "the session ended"
-	default:
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		writeError(w, http.StatusServiceUnavailable, "the session ended")
+		return
+	}
+	code, msg := files.Explain(err)
+	if code == files.CodeFailure {
 		s.log().Warn("console request failed", "path", r.URL.Path, "remote_addr", r.RemoteAddr, "err", err)
 	}
-	writeError(w, status, msg)
+	writeError(w, httpStatus[code], msg)
+}
+
+// httpStatus is the HTTP status of each kind of file error.
+var httpStatus = map[files.Code]int{
+	files.CodeFailure:  http.StatusInternalServerError,
+	files.CodeDenied:   http.StatusForbidden,
+	files.CodeNotFound: http.StatusNotFound,
+	files.CodeExists:   http.StatusConflict,
+	files.CodeNotEmpty: http.StatusConflict,
+	files.CodeTooLarge: http.StatusRequestEntityTooLarge,
+	files.CodeBusy:     http.StatusConflict,
+	files.CodeNoSpace:  http.StatusInsufficientStorage,
 }
 
 // readJSON reads a JSON body of at most maxJSON bytes with parse, or answers the error.
